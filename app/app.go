@@ -1,0 +1,169 @@
+// Package app is the composition root of Vigil: it builds the store, the job engine,
+// the sources and the chat adapters from the configuration, drives the pipeline
+// (schedule → fetch → match → dedup → summarise → record → deliver) and owns the
+// lifecycle of the daemon and of the one-shot commands.
+//
+// It is the only package that imports everything, and the only one that imports River.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/bot/console"
+	"github.com/vigilbot/vigil/config"
+	"github.com/vigilbot/vigil/store"
+)
+
+// Version is Vigil's version, set at build time with -ldflags "-X …/app.Version=…".
+var Version = "dev"
+
+// ProjectURL is named in the User-Agent of every request Vigil makes.
+const ProjectURL = "https://github.com/vigilbot/vigil"
+
+// Options are what the front door hands to the app.
+type Options struct {
+	Config *config.Config
+	Stdin  io.Reader // the terminal chat's input
+	Stdout io.Writer // the terminal chat's and the commands' output
+	Logger *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+	// HTTPClient fetches sources; default a client with a 60 s timeout.
+	HTTPClient *http.Client
+	// SchedulerInterval is how often the leader looks for due sources; default 5 s.
+	SchedulerInterval time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Config == nil {
+		o.Config = config.Default()
+	}
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Logger == nil {
+		o.Logger = NewLogger(os.Stderr, o.Config.Log)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if o.SchedulerInterval <= 0 {
+		o.SchedulerInterval = 5 * time.Second
+	}
+}
+
+// NewLogger returns the logger the configuration asks for.
+func NewLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run is the daemon: it polls the sources on their schedules, delivers alerts and answers
+// commands until ctx is done. With no chat platform configured, the terminal is the chat.
+func Run(ctx context.Context, opts Options) error {
+	opts.defaults()
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+
+	svc := bot.NewService(e.store, opts.Logger)
+	if opts.Config.ChatConfigured() {
+		return errors.New("slack and matrix are not supported by this version yet: remove those sections to use the terminal chat")
+	}
+	term := console.New(opts.Stdin, opts.Stdout, svc)
+	e.chats[console.Platform] = term
+
+	client, err := e.newClient(true)
+	if err != nil {
+		return err
+	}
+	if err := client.Start(ctx); err != nil {
+		return fmt.Errorf("start job engine: %w", err)
+	}
+	opts.Logger.Info("vigil started", "version", Version, "database", e.store.Dialect(), "sources", len(e.cfg.Sources))
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		if err := term.Run(runCtx); err != nil {
+			opts.Logger.Warn("terminal chat stopped", "err", err)
+		}
+	})
+	var srv *http.Server
+	if addr := opts.Config.HTTP.Listen; addr != "" {
+		srv = e.httpServer(addr)
+		wg.Go(func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http server on %s: %w", addr, err)
+			}
+		})
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if srv != nil {
+		_ = srv.Shutdown(stopCtx)
+	}
+	if err := client.Stop(stopCtx); err != nil {
+		opts.Logger.Warn("job engine did not stop cleanly", "err", err)
+	}
+	stop()
+	wg.Wait()
+	opts.Logger.Info("vigil stopped")
+	return runErr
+}
+
+func (e *engine) httpServer(addr string) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := e.store.DB().PingContext(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+}
+
+// openStore opens the configured database.
+func openStore(ctx context.Context, cfg *config.Config, now func() time.Time) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Database.URL, store.WithClock(now))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}

@@ -1,0 +1,318 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/bot/console"
+	"github.com/vigilbot/vigil/watchers"
+)
+
+// ScanOptions are the flags of `vigil scan --once`.
+type ScanOptions struct {
+	All    bool   // alert on what a new source already holds (no baseline)
+	DryRun bool   // record and deliver nothing
+	Output string // "text" (default) or "jsonl"
+	// DeliveryWait bounds how long the scan waits for its deliveries; those still
+	// pending are retried by the daemon. Default 60 s.
+	DeliveryWait time.Duration
+}
+
+// Scan polls every source once and runs the whole pipeline as the daemon would, then
+// prints the alerts this scan created. It returns an error when a source failed (after
+// printing what the others gave).
+func Scan(ctx context.Context, opts Options, so ScanOptions) error {
+	opts.defaults()
+	if so.Output == "" {
+		so.Output = "text"
+	}
+	if so.Output != "text" && so.Output != "jsonl" {
+		return fmt.Errorf("scan: unknown output %q: want text or jsonl", so.Output)
+	}
+	if so.DeliveryWait <= 0 {
+		so.DeliveryWait = 60 * time.Second
+	}
+	if opts.Config.ChatConfigured() {
+		return errors.New("slack and matrix are not supported by this version yet: remove those sections")
+	}
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	// The scan's own output is the terminal's delivery: console alerts are recorded as
+	// delivered, not printed twice.
+	e.chats[console.Platform] = scanOutput{}
+
+	client, err := e.newClient(false)
+	if err != nil {
+		return err
+	}
+	sources, err := e.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		alerts []watchers.Alert
+		jobIDs []int64
+		failed []string
+	)
+	for _, s := range sources {
+		res, err := e.poll(ctx, s.Name, so.All, so.DryRun)
+		var se *sourceError
+		if errors.As(err, &se) {
+			failed = append(failed, se.Error())
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		alerts = append(alerts, res.Alerts...)
+		jobIDs = append(jobIDs, res.JobIDs...)
+	}
+	if len(jobIDs) > 0 {
+		if err := e.drain(ctx, client, jobIDs, so.DeliveryWait); err != nil {
+			return err
+		}
+	}
+	if err := writeAlerts(opts.Stdout, so.Output, alerts); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d sources failed:\n  %s", len(failed), len(sources), strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// drain runs the job engine until the given jobs have finished or wait has passed.
+func (e *engine) drain(ctx context.Context, client interface {
+	Start(context.Context) error
+	Stop(context.Context) error
+	JobGet(context.Context, int64) (*rivertype.JobRow, error)
+}, ids []int64, wait time.Duration,
+) error {
+	if err := client.Start(ctx); err != nil {
+		return fmt.Errorf("start job engine: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = client.Stop(stopCtx)
+	}()
+	deadline := time.Now().Add(wait)
+	pending := ids
+	for len(pending) > 0 {
+		next := pending[:0]
+		for _, id := range pending {
+			job, err := client.JobGet(ctx, id)
+			if err != nil {
+				return fmt.Errorf("delivery job %d: %w", id, err)
+			}
+			switch job.State {
+			case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			default:
+				next = append(next, id)
+			}
+		}
+		pending = next
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.log.Warn("deliveries still pending; the daemon will retry them", "pending", len(pending))
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+type scanOutput struct{}
+
+func (scanOutput) Deliver(context.Context, string, bot.Message) (string, error) { return "scan", nil }
+
+// alertRecord is one line of `scan --output jsonl`; scripts rely on these names.
+type alertRecord struct {
+	Channel   string          `json:"channel"`
+	EventKey  string          `json:"event_key"`
+	Kind      string          `json:"kind"`
+	Entities  []string        `json:"entities"`
+	ItemID    string          `json:"item_id"`
+	Source    string          `json:"source"`
+	Title     string          `json:"title"`
+	URL       string          `json:"url"`
+	Published *string         `json:"published"`
+	Summary   string          `json:"summary"`
+	Matched   []matchedRecord `json:"matched"`
+}
+
+type matchedRecord struct {
+	Entity  string `json:"entity"`
+	Alias   string `json:"alias"`
+	Where   string `json:"where"`
+	Snippet string `json:"snippet"`
+}
+
+func writeAlerts(w io.Writer, output string, alerts []watchers.Alert) error {
+	if output == "jsonl" {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, a := range alerts {
+			r := alertRecord{
+				Channel: a.Channel, EventKey: a.EventKey, Kind: string(a.Kind), Entities: a.Entities,
+				ItemID: a.Item.ID, Source: a.Item.Source, Title: a.Item.Title, URL: a.Item.URL,
+				Summary: a.Summary, Matched: []matchedRecord{},
+			}
+			if !a.Item.Published.IsZero() {
+				p := a.Item.Published.UTC().Format(time.RFC3339)
+				r.Published = &p
+			}
+			for _, m := range a.Matches {
+				r.Matched = append(r.Matched, matchedRecord{Entity: m.Entity, Alias: m.Alias, Where: string(m.Field), Snippet: m.Snippet})
+			}
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(alerts) == 0 {
+		_, err := fmt.Fprintln(w, "No new alerts.")
+		return err
+	}
+	for i, a := range alerts {
+		sep := "\n"
+		if i == 0 {
+			sep = ""
+		}
+		if _, err := fmt.Fprintf(w, "%s[%s] %s\n", sep, a.Channel, console.Sanitize(bot.Render(a).Text())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sources prints every source with its health.
+func Sources(ctx context.Context, opts Options, output string) error {
+	opts.defaults()
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	srcs, err := e.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	switch output {
+	case "json":
+		type rec struct {
+			Name        string     `json:"name"`
+			Type        string     `json:"type"`
+			URL         string     `json:"url"`
+			Schedule    string     `json:"schedule"`
+			Origin      string     `json:"origin"`
+			Healthy     bool       `json:"healthy"`
+			Baselined   bool       `json:"baselined"`
+			LastPoll    *time.Time `json:"last_poll"`
+			LastSuccess *time.Time `json:"last_success"`
+			LastError   string     `json:"last_error,omitempty"`
+			LastErrorAt *time.Time `json:"last_error_at"`
+			Failures    int        `json:"consecutive_failures"`
+			NextPoll    *time.Time `json:"next_poll"`
+			ItemsSeen   int64      `json:"items_seen"`
+		}
+		out := make([]rec, 0, len(srcs))
+		for _, s := range srcs {
+			out = append(out, rec{s.Name, s.Type, s.URL, s.Schedule, s.Origin, s.Healthy(), s.Baselined,
+				timePtr(s.LastPollAt), timePtr(s.LastSuccessAt), s.LastError, timePtr(s.LastErrorAt), s.Failures, timePtr(s.NextPoll), s.ItemsSeen})
+		}
+		enc := json.NewEncoder(opts.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "", "text":
+		tw := tabwriter.NewWriter(opts.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tTYPE\tHEALTH\tLAST SUCCESS\tNEXT POLL\tSEEN\tLAST ERROR")
+		for _, s := range srcs {
+			health := "ok"
+			switch {
+			case s.LastPollAt.IsZero():
+				health = "not polled yet"
+			case !s.Healthy():
+				health = fmt.Sprintf("failing (%d)", s.Failures)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Type, health, when(s.LastSuccessAt), when(s.NextPoll), s.ItemsSeen, oneLine(s.LastError))
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("sources: unknown output %q: want text or json", output)
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+// Watch runs a watch command (add, remove, list) for a channel from the command line,
+// through the same command grammar and store as the chat. args are the words after the
+// verb, as the shell split them.
+func Watch(ctx context.Context, opts Options, channel, verb string, args []string) error {
+	opts.defaults()
+	if err := opts.Config.CheckChannel(channel); err != nil {
+		return err
+	}
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	words := []string{verb}
+	for _, a := range args {
+		if strings.ContainsAny(a, " \t") && !strings.Contains(a, `"`) {
+			a = `"` + a + `"`
+		}
+		words = append(words, a)
+	}
+	r := bot.NewService(e.store, e.log).Handle(ctx, bot.Request{Channel: channel, User: "cli", CanManage: true, Text: strings.Join(words, " ")})
+	fmt.Fprintln(opts.Stdout, r.Text)
+	if r.Failed {
+		return errReported
+	}
+	return nil
+}
+
+// errReported is an error whose message the user has already seen.
+var errReported = errors.New("command failed")
+
+// IsReported reports whether err's message has already been shown to the user.
+func IsReported(err error) bool { return errors.Is(err, errReported) }

@@ -1,0 +1,425 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/robfig/cron/v3"
+
+	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/config"
+	"github.com/vigilbot/vigil/store"
+	"github.com/vigilbot/vigil/watchers"
+	"github.com/vigilbot/vigil/watchers/dedup"
+	"github.com/vigilbot/vigil/watchers/fedreg"
+	"github.com/vigilbot/vigil/watchers/feed"
+	"github.com/vigilbot/vigil/watchers/match"
+	"github.com/vigilbot/vigil/watchers/summary"
+)
+
+// poller is a source: it returns the items it holds now.
+type poller interface {
+	Poll(ctx context.Context) ([]watchers.Item, error)
+}
+
+// bodyFetcher is a source whose items' full text is fetched only for items not seen before.
+type bodyFetcher interface {
+	FetchBody(ctx context.Context, it *watchers.Item) error
+}
+
+// deliverer posts a rendered alert to a channel and returns the platform's message reference.
+type deliverer interface {
+	Deliver(ctx context.Context, channel string, m bot.Message) (string, error)
+}
+
+// errPermanent marks a delivery failure that retrying cannot fix.
+var errPermanent = errors.New("permanent failure")
+
+// engine is the pipeline and everything it runs on.
+type engine struct {
+	cfg    *config.Config
+	store  *store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	http   *http.Client
+	every  time.Duration
+	chats  map[string]deliverer // by platform
+	client *river.Client[*sql.Tx]
+
+	mu      sync.Mutex
+	matcher *match.Matcher
+	version int64
+	pollers map[string]pollerEntry
+}
+
+type pollerEntry struct {
+	key string // what the poller was built from; a change rebuilds it
+	p   poller
+}
+
+// open opens the store, applies both sets of migrations and brings the configured sources
+// and channels into the database.
+func open(ctx context.Context, opts Options) (*engine, error) {
+	st, err := openStore(ctx, opts.Config, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{
+		cfg: opts.Config, store: st, log: opts.Logger, now: opts.Now, http: opts.HTTPClient,
+		every: opts.SchedulerInterval, chats: map[string]deliverer{}, pollers: map[string]pollerEntry{},
+	}
+	if err := e.migrateJobs(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := e.seed(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *engine) close() {
+	if err := e.store.Close(); err != nil {
+		e.log.Warn("close database", "err", err)
+	}
+}
+
+// seed upserts the configured sources (removing configured sources no longer in the file)
+// and the configured channels' watches (never removing any).
+func (e *engine) seed(ctx context.Context) error {
+	inConfig := map[string]bool{}
+	for _, s := range e.cfg.Sources {
+		inConfig[s.Name] = true
+		url := s.URL
+		if s.Type == watchers.SourceFederalRegister {
+			url = s.BaseURL
+		}
+		if err := e.store.UpsertSource(ctx, watchers.Source{Name: s.Name, Type: s.Type, URL: url, Schedule: s.Schedule, Origin: "config"}); err != nil {
+			return err
+		}
+	}
+	existing, err := e.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range existing {
+		if s.Origin == "config" && !inConfig[s.Name] {
+			if err := e.store.DeleteSource(ctx, s.Name); err != nil {
+				return err
+			}
+			e.log.Info("source removed from the configuration", "source", s.Name)
+		}
+	}
+	for _, ch := range e.cfg.Channels {
+		for _, w := range ch.Watches {
+			err := e.store.SeedWatch(ctx, watchers.Watch{Channel: ch.ID, Name: w.Name, Aliases: w.Aliases, Exclude: w.Exclude, CreatedBy: "config"})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e *engine) userAgent() string {
+	return "Vigil/" + Version + " (+" + ProjectURL + ")"
+}
+
+// pollerFor returns the poller of a source, built from the configuration for configured
+// sources and from the stored row for sources added at run time.
+func (e *engine) pollerFor(src watchers.Source) (poller, error) {
+	key := src.Type + "|" + src.URL
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pe, ok := e.pollers[src.Name]; ok && pe.key == key {
+		return pe.p, nil
+	}
+	var cs *config.Source
+	for i := range e.cfg.Sources {
+		if e.cfg.Sources[i].Name == src.Name {
+			cs = &e.cfg.Sources[i]
+		}
+	}
+	var (
+		p   poller
+		err error
+	)
+	switch src.Type {
+	case watchers.SourceFeed:
+		p, err = feed.New(src.Name, src.URL, feed.Options{Client: e.http, UserAgent: e.userAgent()})
+	case watchers.SourceFederalRegister:
+		if cs == nil {
+			return nil, fmt.Errorf("source %s: a Federal Register source must be configured in the file", src.Name)
+		}
+		p, err = e.newFedreg(*cs)
+	default:
+		err = fmt.Errorf("source %s: unknown type %q", src.Name, src.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.pollers[src.Name] = pollerEntry{key: key, p: p}
+	return p, nil
+}
+
+func (e *engine) newFedreg(cs config.Source) (*fedreg.Source, error) {
+	var since time.Time
+	if cs.Since != "" {
+		t, err := time.Parse(time.DateOnly, cs.Since)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: since: %w", cs.Name, err)
+		}
+		since = t
+	}
+	return fedreg.New(cs.Name, fedreg.Options{
+		BaseURL:          cs.BaseURL,
+		Agencies:         cs.Agencies,
+		Types:            cs.Types,
+		Since:            since,
+		PublicInspection: cs.PublicInspection == nil || *cs.PublicInspection,
+		Client:           e.http,
+		UserAgent:        e.userAgent(),
+		Now:              e.now,
+		Logger:           e.log,
+	})
+}
+
+// currentMatcher returns the matcher for the current watches, rebuilding it when any
+// watch changed (in this process or another).
+func (e *engine) currentMatcher(ctx context.Context) (*match.Matcher, error) {
+	v, err := e.store.WatchVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.matcher != nil && e.version == v {
+		m := e.matcher
+		e.mu.Unlock()
+		return m, nil
+	}
+	e.mu.Unlock()
+	ws, v, err := e.store.AllWatches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := match.New(ws)
+	e.mu.Lock()
+	e.matcher, e.version = m, v
+	e.mu.Unlock()
+	return m, nil
+}
+
+// pollResult is what one poll of one source did.
+type pollResult struct {
+	Alerts []watchers.Alert
+	JobIDs []int64 // the deliver jobs it enqueued
+	New    int     // items not seen before
+}
+
+// errDryRun rolls back a dry run's transaction.
+var errDryRun = errors.New("dry run")
+
+// poll fetches one source and, in one transaction, records its new items, the alerts they
+// give and the jobs that deliver them, so that a crash loses nothing and repeats nothing.
+// A source's first poll is its baseline (recorded, not alerted) unless all is set.
+func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollResult, error) {
+	var res pollResult
+	src, err := e.store.Source(ctx, name)
+	if err != nil {
+		return res, err
+	}
+	log := e.log.With("source", name)
+	p, err := e.pollerFor(src)
+	if err == nil {
+		var items []watchers.Item
+		items, err = p.Poll(ctx)
+		if err == nil {
+			return e.record(ctx, src, p, items, all, dryRun)
+		}
+	}
+	if ctx.Err() != nil {
+		// Shutting down is not the source's fault.
+		return res, ctx.Err()
+	}
+	log.Warn("poll failed", "err", err)
+	if !dryRun {
+		if rerr := e.store.RecordPollFailure(ctx, name, e.now(), err.Error()); rerr != nil {
+			return res, rerr
+		}
+	}
+	return res, &sourceError{source: name, err: err}
+}
+
+// sourceError is a failed poll: the source's fault, already recorded in its health.
+type sourceError struct {
+	source string
+	err    error
+}
+
+func (e *sourceError) Error() string { return e.source + ": " + e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+func (e *engine) record(ctx context.Context, src watchers.Source, p poller, items []watchers.Item, all, dryRun bool) (pollResult, error) {
+	var res pollResult
+	alerting := src.Baselined || all
+	m, err := e.currentMatcher(ctx)
+	if err != nil {
+		return res, err
+	}
+	if bf, ok := p.(bodyFetcher); ok && alerting && m.Len() > 0 {
+		e.fetchBodies(ctx, src.Name, bf, items)
+	}
+	var alerts []watchers.Alert
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		var jobs []river.InsertManyParams
+		for _, it := range items {
+			isNew, err := tx.InsertItem(ctx, it)
+			if err != nil {
+				return err
+			}
+			if !isNew {
+				continue
+			}
+			res.New++
+			if !alerting {
+				continue
+			}
+			for _, a := range watchers.NewAlerts(it, dedup.EventKey(it), m.Match(it)) {
+				a.Summary = summary.Summarize(a.Item, a.Matches)
+				inserted, err := tx.InsertAlert(ctx, &a)
+				if err != nil {
+					return err
+				}
+				if !inserted {
+					continue // another source already alerted this channel about the event
+				}
+				alerts = append(alerts, a)
+				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{AlertID: a.ID, Channel: a.Channel}})
+			}
+		}
+		if !src.Baselined {
+			if err := tx.MarkBaselined(ctx, src.Name); err != nil {
+				return err
+			}
+		}
+		if err := tx.RecordPollSuccess(ctx, src.Name, e.now(), res.New); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		if len(jobs) > 0 {
+			inserted, err := e.client.InsertManyTx(ctx, tx.SQL(), jobs)
+			if err != nil {
+				return fmt.Errorf("enqueue deliveries: %w", err)
+			}
+			for _, r := range inserted {
+				res.JobIDs = append(res.JobIDs, r.Job.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return pollResult{}, err
+	}
+	res.Alerts = alerts
+	e.log.Debug("polled", "source", src.Name, "items", len(items), "new", res.New, "alerts", len(alerts), "baseline", !alerting)
+	return res, nil
+}
+
+// fetchBodies fetches the full text of the items the store has not seen. A failure leaves
+// the item with its title and abstract, logged: it is still matched on those.
+func (e *engine) fetchBodies(ctx context.Context, source string, bf bodyFetcher, items []watchers.Item) {
+	for i := range items {
+		seen, err := e.store.ItemSeen(ctx, source, items[i].ID)
+		if err != nil || seen {
+			continue
+		}
+		if err := bf.FetchBody(ctx, &items[i]); err != nil {
+			e.log.Warn("fetch full text failed; matching title and abstract only", "source", source, "item_id", items[i].ID, "err", err)
+		}
+	}
+}
+
+// schedule enqueues a poll of every due source and sets each one's next poll.
+func (e *engine) schedule(ctx context.Context) error {
+	now := e.now()
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
+		due, err := tx.DueSources(ctx, now)
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		jobs := make([]river.InsertManyParams, 0, len(due))
+		for _, s := range due {
+			next, err := nextPoll(s.Schedule, now)
+			if err != nil {
+				e.log.Error("bad schedule; retrying in an hour", "source", s.Name, "schedule", s.Schedule, "err", err)
+				next = now.Add(time.Hour)
+			}
+			if err := tx.SetNextPoll(ctx, s.Name, next); err != nil {
+				return err
+			}
+			jobs = append(jobs, river.InsertManyParams{Args: pollArgs{Source: s.Name, Due: s.NextPoll.UnixMilli()}})
+		}
+		if _, err := e.client.InsertManyTx(ctx, tx.SQL(), jobs); err != nil {
+			return fmt.Errorf("enqueue polls: %w", err)
+		}
+		return nil
+	})
+}
+
+// nextPoll is the next run of a cron schedule after now, plus a jitter of at most 10 % of
+// the interval and at most a minute, so that sources on the same schedule spread out.
+func nextPoll(spec string, now time.Time) (time.Time, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return time.Time{}, err
+	}
+	next := sched.Next(now)
+	if next.IsZero() {
+		return time.Time{}, fmt.Errorf("schedule %q never runs", spec)
+	}
+	interval := sched.Next(next).Sub(next)
+	maxJitter := min(interval/10, time.Minute)
+	if maxJitter > 0 {
+		next = next.Add(rand.N(maxJitter))
+	}
+	return next, nil
+}
+
+// deliver posts one alert to one channel, once: a delivery already recorded is not posted
+// again.
+func (e *engine) deliver(ctx context.Context, alertID int64, channel string) error {
+	if _, err := e.store.Delivery(ctx, alertID, channel); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	a, err := e.store.Alert(ctx, alertID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("alert %d: %w", alertID, errPermanent)
+	}
+	if err != nil {
+		return err
+	}
+	platform, _, _ := strings.Cut(channel, ":")
+	chat, ok := e.chats[platform]
+	if !ok {
+		return fmt.Errorf("no %s chat is configured for channel %s: %w", platform, channel, errPermanent)
+	}
+	ref, err := chat.Deliver(ctx, channel, bot.Render(a))
+	if err != nil {
+		return fmt.Errorf("deliver alert %d to %s: %w", alertID, channel, err)
+	}
+	return e.store.RecordDelivery(ctx, alertID, channel, ref)
+}

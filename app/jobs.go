@@ -1,0 +1,161 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/vigilbot/vigil/store"
+)
+
+// scheduleArgs is the leader's periodic look for due sources.
+type scheduleArgs struct{}
+
+func (scheduleArgs) Kind() string { return "schedule" }
+
+func (scheduleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
+}
+
+// pollArgs polls one source once; unique per source and due time.
+type pollArgs struct {
+	Source string `json:"source"`
+	Due    int64  `json:"due"` // Unix ms of the next_poll it was due at
+}
+
+func (pollArgs) Kind() string { return "poll_source" }
+
+func (pollArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// deliverArgs posts one alert to one channel; unique per alert and channel.
+type deliverArgs struct {
+	AlertID int64  `json:"alert_id"`
+	Channel string `json:"channel"`
+}
+
+func (deliverArgs) Kind() string { return "deliver" }
+
+func (deliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type scheduleWorker struct {
+	river.WorkerDefaults[scheduleArgs]
+	e *engine
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) error {
+	return w.e.schedule(ctx)
+}
+
+type pollWorker struct {
+	river.WorkerDefaults[pollArgs]
+	e *engine
+}
+
+func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
+	_, err := w.e.poll(ctx, job.Args.Source, false, false)
+	var se *sourceError
+	switch {
+	case errors.As(err, &se):
+		// The source's fault is in its health; its schedule polls it again.
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		// The source was removed after the poll was enqueued.
+		return nil
+	}
+	return err
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[deliverArgs]
+	e *engine
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	err := w.e.deliver(ctx, job.Args.AlertID, job.Args.Channel)
+	if errors.Is(err, errPermanent) {
+		w.e.log.Error("alert cannot be delivered", "alert_id", job.Args.AlertID, "channel", job.Args.Channel, "err", err)
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		w.e.log.Warn("delivery failed; will retry", "alert_id", job.Args.AlertID, "channel", job.Args.Channel, "attempt", job.Attempt, "err", err)
+	}
+	return err
+}
+
+// migrateJobs applies River's own migrations to the shared database.
+func (e *engine) migrateJobs(ctx context.Context) error {
+	m, err := rivermigrate.New(riversqlite.New(e.store.DB()), &rivermigrate.Config{Logger: quiet(e.log)})
+	if err != nil {
+		return fmt.Errorf("job engine migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate job engine: %w", err)
+	}
+	return nil
+}
+
+// newClient builds the job engine on the store's database. withSchedule adds the
+// periodic schedule job (the daemon); one-shot commands leave it out.
+func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &scheduleWorker{e: e})
+	river.AddWorker(workers, &pollWorker{e: e})
+	river.AddWorker(workers, &deliverWorker{e: e})
+	cfg := &river.Config{
+		Logger:  quiet(e.log),
+		Workers: workers,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		// River's defaults suit PostgreSQL's LISTEN/NOTIFY; SQLite is polled, so poll often.
+		FetchCooldown:        50 * time.Millisecond,
+		FetchPollInterval:    200 * time.Millisecond,
+		JobTimeout:           5 * time.Minute,
+		RescueStuckJobsAfter: 10 * time.Minute,
+	}
+	if withSchedule {
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(e.every),
+			func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "schedule", RunOnStart: true},
+		)}
+	}
+	client, err := river.NewClient(riversqlite.New(e.store.DB()), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("job engine: %w", err)
+	}
+	e.client = client
+	return client, nil
+}
+
+// quiet is the engine's logger for River: River's routine messages are debug detail to
+// Vigil's operators, so only its warnings and errors pass.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{min: slog.LevelWarn, Handler: l.Handler()})
+}
+
+type minLevel struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{min: h.min, Handler: h.Handler.WithAttrs(as)}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{min: h.min, Handler: h.Handler.WithGroup(name)}
+}

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilbot/vigil/watchers"
+)
+
+// memStore is an in-memory WatchStore.
+type memStore struct {
+	watches []watchers.Watch
+	fail    bool
+}
+
+func (m *memStore) AddWatch(_ context.Context, w watchers.Watch) (watchers.Watch, error) {
+	if m.fail {
+		return w, errors.New("disk on fire: secret-detail")
+	}
+	for _, x := range m.watches {
+		if x.Channel == w.Channel && strings.EqualFold(x.Name, w.Name) {
+			return w, watchers.ErrExists
+		}
+	}
+	w.ID, w.CreatedAt = int64(len(m.watches)+1), time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	m.watches = append(m.watches, w)
+	return w, nil
+}
+
+func (m *memStore) RemoveWatch(_ context.Context, channel, name, _ string) error {
+	for i, x := range m.watches {
+		if x.Channel == channel && strings.EqualFold(x.Name, name) {
+			m.watches = append(m.watches[:i], m.watches[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("watch: %w", watchers.ErrNotFound)
+}
+
+func (m *memStore) Watches(_ context.Context, channel string) ([]watchers.Watch, error) {
+	var out []watchers.Watch
+	for _, x := range m.watches {
+		if x.Channel == channel {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func TestServiceConversation(t *testing.T) {
+	st := &memStore{}
+	svc := NewService(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	say := func(text string, manage bool) string {
+		return svc.Handle(ctx, Request{Channel: "console:main", User: "alice", CanManage: manage, Text: text}).Text
+	}
+	steps := []struct {
+		name, in string
+		manage   bool
+		want     []string
+	}{
+		{"empty list", "list", false, []string{"watches nothing"}},
+		{"add", `add "Hangzhou Hikvision" aka Hikvision not "Hikvision Road"`, true, []string{`Now watching "Hangzhou Hikvision"`, `"Hikvision"`, `Not inside: "Hikvision Road"`}},
+		{"add again", "add hangzhou hikvision", true, []string{"already watches"}},
+		{"not allowed", "add Dahua", false, []string{"Only this channel's managers"}},
+		{"list", "list", false, []string{"1 entity", "• Hangzhou Hikvision", `aka "Hikvision"`, "added by alice on 2026-11-27"}},
+		{"remove unknown", "remove Dahua", true, []string{`does not watch "Dahua"`}},
+		{"remove", "remove Hangzhou Hikvision", true, []string{"Stopped watching"}},
+		{"bad input", "watch it", true, []string{`Unknown command "watch"`, "Commands:"}},
+		{"help", "help", false, []string{"add <name>"}},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			got := say(s.in, s.manage)
+			for _, w := range s.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("reply to %q:\n%s\nwant it to contain %q", s.in, got, w)
+				}
+			}
+		})
+	}
+	if len(st.watches) != 0 {
+		t.Errorf("store after the conversation: got %v, want empty", st.watches)
+	}
+	st.fail = true
+	if got := say("add X", true); strings.Contains(got, "secret-detail") || !strings.Contains(got, "Sorry") {
+		t.Errorf("store failure reply: got %q, want an apology without the detail", got)
+	}
+}
+
+func TestRender(t *testing.T) {
+	a := watchers.Alert{
+		ID: 7, Channel: "console:main", Kind: watchers.KindNew, Entities: []string{"Hikvision", "Dahua"},
+		Item:    watchers.Item{Source: "news", Title: "US adds firms to list", URL: "https://e.org/a", Published: time.Date(2019, 10, 8, 0, 0, 0, 0, time.UTC)},
+		Summary: "The US added 28 firms.",
+		Matches: []watchers.Match{
+			{Entity: "Hikvision", Alias: "Hikvision", Field: watchers.FieldBody, Snippet: "It names Hikvision today.", MarkStart: 9, MarkEnd: 18},
+			{Entity: "Hikvision", Alias: "Hikvision", Field: watchers.FieldBody, Snippet: "Hikvision again.", MarkStart: 0, MarkEnd: 9},
+			{Entity: "Dahua", Alias: "Dahua", Field: watchers.FieldTableRow, Snippet: "Dahua", MarkStart: 0, MarkEnd: 5},
+		},
+	}
+	m := Render(a)
+	if want := "Hikvision and Dahua named in “US adds firms to list” (news)"; m.Headline != want {
+		t.Errorf("Headline: got %q, want %q", m.Headline, want)
+	}
+	if len(m.Evidence) != 2 {
+		t.Errorf("Evidence: got %d lines, want one per entity and place (2)", len(m.Evidence))
+	}
+	text := m.Text()
+	for _, want := range []string{"The US added 28 firms.", "Published: 2019-10-08", `Matched "Hikvision" in body: It names »Hikvision« today.`, `in table row: »Dahua«`, "https://e.org/a"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Text():\n%s\nwant it to contain %q", text, want)
+		}
+	}
+	bad := Evidence{Snippet: "abc", MarkStart: 2, MarkEnd: 9}
+	if got := bad.Marked("[", "]"); got != "abc" {
+		t.Errorf("Marked with bad offsets: got %q, want the snippet unmarked", got)
+	}
+}

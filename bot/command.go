@@ -1,0 +1,174 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Verbs of the command grammar.
+const (
+	VerbAdd    = "add"
+	VerbRemove = "remove"
+	VerbList   = "list"
+	VerbHelp   = "help"
+)
+
+// Command is a parsed chat command.
+type Command struct {
+	Verb    string
+	Name    string   // add, remove
+	Aliases []string // add: each "aka"
+	Exclude []string // add: each "not"
+}
+
+// Usage is the short help every platform shows.
+const Usage = `Commands:
+  add <name> [aka <alias>]... [not <phrase>]...   watch an entity in this channel
+  remove <name>                                   stop watching it
+  list                                            this channel's watches
+  help                                            this text
+Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
+
+// UsageError is a command that could not be understood; its message is meant for the user.
+type UsageError struct {
+	Msg  string
+	Hint string // the usage line of the verb, or the whole Usage
+}
+
+func (e *UsageError) Error() string { return e.Msg + "\n" + e.Hint }
+
+var hints = map[string]string{
+	VerbAdd:    "Usage: add <name> [aka <alias>]... [not <phrase>]...",
+	VerbRemove: "Usage: remove <name>",
+	VerbList:   "Usage: list",
+	VerbHelp:   "Usage: help",
+}
+
+type token struct {
+	text   string
+	quoted bool // a quoted token is never a keyword
+}
+
+// Parse reads one command. Unquoted words run together until the next keyword, so
+// `add Zhejiang Dahua aka Dahua` needs no quotes; quotes (straight or typographic) keep
+// keywords as words: `add "Not Very Ltd"`.
+func Parse(text string) (Command, error) {
+	toks, err := tokenize(text)
+	if err != nil {
+		return Command{}, &UsageError{Msg: err.Error(), Hint: Usage}
+	}
+	if len(toks) == 0 {
+		return Command{}, &UsageError{Msg: "Empty command.", Hint: Usage}
+	}
+	cmd := Command{Verb: strings.ToLower(toks[0].text)}
+	args := toks[1:]
+	switch cmd.Verb {
+	case VerbList, VerbHelp:
+		if len(args) > 0 {
+			return cmd, usage(cmd.Verb, "%q takes no arguments.", cmd.Verb)
+		}
+	case VerbRemove:
+		if len(args) == 0 {
+			return cmd, usage(cmd.Verb, "Which watch should I remove?")
+		}
+		cmd.Name = join(args)
+	case VerbAdd:
+		name, rest := phrase(args)
+		if name == "" {
+			return cmd, usage(cmd.Verb, "What should I watch?")
+		}
+		cmd.Name = name
+		for len(rest) > 0 {
+			kw := strings.ToLower(rest[0].text)
+			var p string
+			p, rest = phrase(rest[1:])
+			if p == "" {
+				return cmd, usage(cmd.Verb, "%q needs a name after it.", kw)
+			}
+			if kw == "aka" {
+				cmd.Aliases = append(cmd.Aliases, p)
+			} else {
+				cmd.Exclude = append(cmd.Exclude, p)
+			}
+		}
+	default:
+		return cmd, &UsageError{Msg: fmt.Sprintf("Unknown command %q.", toks[0].text), Hint: Usage}
+	}
+	return cmd, nil
+}
+
+func usage(verb, format string, args ...any) *UsageError {
+	return &UsageError{Msg: fmt.Sprintf(format, args...), Hint: hints[verb]}
+}
+
+func isKeyword(t token) bool {
+	if t.quoted {
+		return false
+	}
+	switch strings.ToLower(t.text) {
+	case "aka", "not":
+		return true
+	}
+	return false
+}
+
+// phrase takes the words up to the next keyword.
+func phrase(toks []token) (string, []token) {
+	i := 0
+	for i < len(toks) && !isKeyword(toks[i]) {
+		i++
+	}
+	return join(toks[:i]), toks[i:]
+}
+
+func join(toks []token) string {
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = t.text
+	}
+	return strings.TrimSpace(strings.Join(parts, " "))
+}
+
+var closing = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '‘': '’', '«': '»', '„': '“'}
+
+func tokenize(s string) ([]token, error) {
+	var (
+		toks []token
+		cur  strings.Builder
+		in   bool
+	)
+	flush := func() {
+		if cur.Len() > 0 {
+			toks = append(toks, token{text: cur.String()})
+			cur.Reset()
+		}
+	}
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if unicode.IsSpace(r) {
+			flush()
+			in = false
+			continue
+		}
+		end, isQuote := closing[r]
+		// A quote opens a quoted token only at the start of a word: "ZTE's" keeps its apostrophe.
+		if isQuote && !in {
+			j := i + 1
+			for j < len(rs) && rs[j] != end && !(end == '”' && rs[j] == '"') {
+				j++
+			}
+			if j == len(rs) {
+				return nil, fmt.Errorf("Missing closing quote %c.", end)
+			}
+			toks = append(toks, token{text: strings.Join(strings.Fields(string(rs[i+1:j])), " "), quoted: true})
+			i = j
+			continue
+		}
+		in = true
+		cur.WriteRune(r)
+	}
+	flush()
+	return toks, nil
+}

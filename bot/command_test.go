@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Command
+	}{
+		{"add one word", "add Hikvision", Command{Verb: "add", Name: "Hikvision"}},
+		{"verb any case", "ADD Hikvision", Command{Verb: "add", Name: "Hikvision"}},
+		{"add unquoted words", "add Zhejiang Dahua Technology aka Dahua", Command{Verb: "add", Name: "Zhejiang Dahua Technology", Aliases: []string{"Dahua"}}},
+		{"add everything", `add "Hangzhou Hikvision" aka Hikvision aka 海康威视 not "Hikvision Road" NOT "Hikvision Street"`,
+			Command{Verb: "add", Name: "Hangzhou Hikvision", Aliases: []string{"Hikvision", "海康威视"}, Exclude: []string{"Hikvision Road", "Hikvision Street"}}},
+		{"typographic quotes", "add “Not Very Ltd” aka ‘NV’", Command{Verb: "add", Name: "Not Very Ltd", Aliases: []string{"NV"}}},
+		{"quoted keyword is a word", `add Huawei not "aka"`, Command{Verb: "add", Name: "Huawei", Exclude: []string{"aka"}}},
+		{"apostrophe inside a word", "add ZTE's", Command{Verb: "add", Name: "ZTE's"}},
+		{"spaces collapsed", "  add   \"  Big   Co \"  ", Command{Verb: "add", Name: "Big Co"}},
+		{"remove words", "remove Zhejiang Dahua", Command{Verb: "remove", Name: "Zhejiang Dahua"}},
+		{"list", "list", Command{Verb: "list"}},
+		{"help", " help ", Command{Verb: "help"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, in, wantMsg, wantHint string }{
+		{"empty", "   ", "Empty command", "Commands:"},
+		{"unknown", "frobnicate x", `Unknown command "frobnicate"`, "Commands:"},
+		{"add nothing", "add", "What should I watch?", "Usage: add"},
+		{"add only alias", "add aka Hik", "What should I watch?", "Usage: add"},
+		{"dangling aka", "add Hikvision aka", `"aka" needs a name`, "Usage: add"},
+		{"dangling not", "add Hikvision not", `"not" needs a name`, "Usage: add"},
+		{"remove nothing", "remove", "Which watch", "Usage: remove"},
+		{"list args", "list all", "takes no arguments", "Usage: list"},
+		{"unclosed quote", `add "Hikvision`, "Missing closing quote", "Commands:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.in)
+			var ue *UsageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Parse(%q): got %v, want a UsageError", tt.in, err)
+			}
+			if !strings.Contains(ue.Msg, tt.wantMsg) || !strings.HasPrefix(ue.Hint, tt.wantHint) {
+				t.Errorf("Parse(%q): got %q / %q, want %q / %q…", tt.in, ue.Msg, ue.Hint, tt.wantMsg, tt.wantHint)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"add Hikvision", `add "A B" aka C not "D E"`, "remove x", "list", "help", `add "`, "add “x", "add ‘a’ aka"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cmd, err := Parse(s)
+		if err != nil {
+			var ue *UsageError
+			if !errors.As(err, &ue) || ue.Msg == "" || ue.Hint == "" {
+				t.Fatalf("Parse(%q): error %v is not a usage error with a hint", s, err)
+			}
+			return
+		}
+		if cmd.Verb == VerbAdd && cmd.Name == "" {
+			t.Fatalf("Parse(%q): add with an empty name", s)
+		}
+	})
+}

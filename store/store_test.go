@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigilbot/vigil/watchers"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "sub", "vigil.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	for _, u := range []string{"mysql://x", "sqlite:", "sqlite://host/path"} {
+		t.Run(u, func(t *testing.T) {
+			if _, err := Open(context.Background(), u); err == nil {
+				t.Fatalf("Open(%q): got nil error, want one", u)
+			}
+		})
+	}
+}
+
+func TestOpenTwiceKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := "sqlite://" + filepath.Join(t.TempDir(), "v.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "console:main", Name: "ZTE", CreatedBy: "me"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	ws, err := s.Watches(ctx, "console:main")
+	if err != nil || len(ws) != 1 || ws[0].Name != "ZTE" {
+		t.Fatalf("Watches after reopen: got %v, %v; want [ZTE]", ws, err)
+	}
+}
+
+func TestWatches(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	v0, _ := s.WatchVersion(ctx)
+	w, err := s.AddWatch(ctx, watchers.Watch{Channel: "c:1", Name: "Hikvision", Aliases: []string{"海康威视"}, Exclude: []string{"Hikvision Road"}, CreatedBy: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.ID == 0 || w.CreatedAt.IsZero() {
+		t.Errorf("AddWatch: got id %d created %v, want both set", w.ID, w.CreatedAt)
+	}
+	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "c:1", Name: "hikvision ", CreatedBy: "bob"}); !errors.Is(err, ErrExists) {
+		t.Errorf("AddWatch duplicate: got %v, want ErrExists", err)
+	}
+	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "c:2", Name: "Hikvision", CreatedBy: "bob"}); err != nil {
+		t.Errorf("AddWatch in another channel: %v", err)
+	}
+	ws, err := s.Watches(ctx, "c:1")
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("Watches: got %v, %v", ws, err)
+	}
+	if got := ws[0]; got.Aliases[0] != "海康威视" || got.Exclude[0] != "Hikvision Road" || got.CreatedBy != "alice" {
+		t.Errorf("Watches: got %+v", got)
+	}
+	v1, _ := s.WatchVersion(ctx)
+	if v1 <= v0 {
+		t.Errorf("watch version: got %d after add, want > %d", v1, v0)
+	}
+	if err := s.RemoveWatch(ctx, "c:1", "HIKVISION", "alice"); err != nil {
+		t.Fatalf("RemoveWatch: %v", err)
+	}
+	if err := s.RemoveWatch(ctx, "c:1", "Hikvision", "alice"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RemoveWatch again: got %v, want ErrNotFound", err)
+	}
+	all, _, _ := s.AllWatches(ctx)
+	if len(all) != 1 || all[0].Channel != "c:2" {
+		t.Errorf("AllWatches: got %+v, want only c:2's", all)
+	}
+	var audit int
+	if err := s.db.QueryRow(`SELECT count(*) FROM watch_audit`).Scan(&audit); err != nil || audit != 3 {
+		t.Errorf("audit rows: got %d (%v), want 3", audit, err)
+	}
+}
+
+func TestSeedWatchUpdatesTerms(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	w := watchers.Watch{Channel: "c:1", Name: "Dahua", CreatedBy: "config"}
+	for range 2 {
+		if err := s.SeedWatch(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1, _ := s.WatchVersion(ctx)
+	w.Aliases = []string{"Zhejiang Dahua"}
+	if err := s.SeedWatch(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := s.WatchVersion(ctx)
+	ws, _ := s.Watches(ctx, "c:1")
+	if len(ws) != 1 || len(ws[0].Aliases) != 1 || v2 == v1 {
+		t.Errorf("SeedWatch: got %+v version %d→%d, want one watch with the alias and a new version", ws, v1, v2)
+	}
+}
+
+func TestSourcesAndHealth(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := openTest(t)
+	src := watchers.Source{Name: "news", Type: watchers.SourceFeed, URL: "http://x/feed", Schedule: "@every 1m", Origin: "config"}
+	if err := s.UpsertSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueSources(ctx, now)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("DueSources on a new source: got %v, %v; want it due", due, err)
+	}
+	if err := s.SetNextPoll(ctx, "news", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueSources(ctx, now); len(due) != 0 {
+		t.Errorf("DueSources before next poll: got %v, want none", due)
+	}
+	if err := s.MarkBaselined(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordPollFailure(ctx, "news", now, "boom"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Source(ctx, "news")
+	if got.Failures != 1 || got.LastError != "boom" || !got.LastErrorAt.Equal(now) || !got.Baselined {
+		t.Errorf("after failure: got %+v", got)
+	}
+	if err := s.RecordPollSuccess(ctx, "news", now, 3); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Source(ctx, "news")
+	if got.Failures != 0 || got.ItemsSeen != 3 || !got.LastSuccessAt.Equal(now) {
+		t.Errorf("after success: got %+v", got)
+	}
+	// A changed URL starts from a new baseline.
+	src.URL = "http://y/feed"
+	if err := s.UpsertSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Source(ctx, "news")
+	if got.Baselined || !got.NextPoll.IsZero() {
+		t.Errorf("after URL change: got baselined=%v next=%v, want a fresh baseline due now", got.Baselined, got.NextPoll)
+	}
+	if _, err := s.Source(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Source(nope): got %v, want ErrNotFound", err)
+	}
+}
+
+func TestItemsAlertsDeliveriesAreUnique(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	it := watchers.Item{Source: "news", ID: "guid:1", Title: "ZTE fined", URL: "https://e.org/1"}
+	err := s.InTx(ctx, func(tx *Tx) error {
+		for i, want := range []bool{true, false} {
+			got, err := tx.InsertItem(ctx, it)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				t.Errorf("InsertItem #%d: got %v, want %v", i, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := watchers.Alert{Channel: "console:main", EventKey: "news|guid:1", Kind: watchers.KindNew, Entities: []string{"ZTE"}, Item: it,
+		Matches: []watchers.Match{{Entity: "ZTE", Alias: "ZTE", Field: watchers.FieldTitle, End: 3, Snippet: "ZTE fined", MarkEnd: 3}}}
+	ok, err := s.InsertAlert(ctx, &a)
+	if err != nil || !ok || a.ID == 0 {
+		t.Fatalf("InsertAlert: got %v, %v, id %d", ok, err, a.ID)
+	}
+	b := a
+	if ok, err := s.InsertAlert(ctx, &b); err != nil || ok {
+		t.Errorf("InsertAlert again: got %v, %v; want false, nil", ok, err)
+	}
+	got, err := s.Alert(ctx, a.ID)
+	if err != nil || got.Item.Title != "ZTE fined" || got.Matches[0].Snippet != "ZTE fined" || got.Entities[0] != "ZTE" {
+		t.Errorf("Alert: got %+v, %v", got, err)
+	}
+	if _, err := s.Delivery(ctx, a.ID, a.Channel); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delivery before: got %v, want ErrNotFound", err)
+	}
+	if err := s.RecordDelivery(ctx, a.ID, a.Channel, "ref-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordDelivery(ctx, a.ID, a.Channel, "ref-2"); err != nil {
+		t.Fatal(err)
+	}
+	if ref, err := s.Delivery(ctx, a.ID, a.Channel); err != nil || ref != "ref-1" {
+		t.Errorf("Delivery: got %q, %v; want ref-1", ref, err)
+	}
+}
+
+func TestInTxRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.InsertItem(ctx, watchers.Item{Source: "a", ID: "x"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx: got %v, want boom", err)
+	}
+	ok, err := s.InsertItem(ctx, watchers.Item{Source: "a", ID: "x"})
+	if err != nil || !ok {
+		t.Errorf("InsertItem after rollback: got %v, %v; want true (the first was rolled back)", ok, err)
+	}
+}

@@ -1,0 +1,174 @@
+// Package watchers is the core of Vigil: the domain types that flow through the pipeline
+// (Watch, Item, Match, Alert) and the pure decisions made about them.
+//
+// It owns what an item, a watch and an alert are. It must not import any other package of
+// this module, do I/O, or know about chat platforms, databases or the job engine; its
+// sub-packages (match, dedup, summary, feed, fedreg) each own one step of the pipeline.
+package watchers
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Watch is an entity watched in one channel: a display name, its aliases and the phrases
+// whose occurrences must not count as a mention.
+type Watch struct {
+	ID        int64
+	Channel   string // PLATFORM:ID, for example "console:main" or "slack:C0123"
+	Name      string
+	Aliases   []string
+	Exclude   []string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// Terms returns the display name followed by the aliases, without empty or repeated
+// entries (compared case-insensitively).
+func (w Watch) Terms() []string {
+	seen := make(map[string]bool, 1+len(w.Aliases))
+	terms := make([]string, 0, 1+len(w.Aliases))
+	for _, t := range append([]string{w.Name}, w.Aliases...) {
+		t = strings.TrimSpace(t)
+		k := strings.ToLower(t)
+		if t == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		terms = append(terms, t)
+	}
+	return terms
+}
+
+// Field names the part of an item where a match was found.
+type Field string
+
+// The fields an item's text is matched in.
+const (
+	FieldTitle    Field = "title"
+	FieldAbstract Field = "abstract"
+	FieldBody     Field = "body"
+	FieldTableRow Field = "table_row"
+)
+
+// Item is one article or document seen on a source.
+type Item struct {
+	Source    string    // the source's configured name
+	ID        string    // stable identity within the source: "guid:…", "url:…" or "hash:…"
+	Title     string    // plain text
+	URL       string    // canonical link, if any
+	Published time.Time // zero when the source gave none
+	Abstract  string    // plain-text description or abstract
+	Body      string    // plain-text content, when the source has more than the abstract
+}
+
+// Text returns the item's text for a field.
+func (it Item) Text(f Field) string {
+	switch f {
+	case FieldTitle:
+		return it.Title
+	case FieldAbstract:
+		return it.Abstract
+	case FieldBody:
+		return it.Body
+	}
+	return ""
+}
+
+// Match is one occurrence of a watched entity in an item.
+type Match struct {
+	WatchID int64
+	Channel string
+	Entity  string // the watch's display name
+	Alias   string // the term that matched, as the watch spells it
+	Field   Field
+	Start   int // byte offsets of the occurrence in the field's text
+	End     int
+	// Snippet is the sentence around the occurrence; the occurrence itself is
+	// Snippet[MarkStart:MarkEnd].
+	Snippet   string
+	MarkStart int
+	MarkEnd   int
+}
+
+// AlertKind says what an alert message is in the lifecycle of its event.
+type AlertKind string
+
+// Alert kinds.
+const (
+	KindNew      AlertKind = "new"
+	KindUpdate   AlertKind = "update"
+	KindFollowup AlertKind = "followup"
+)
+
+// Alert is one message in one channel about one real-world event, naming every watched
+// entity of that channel that the event concerns.
+type Alert struct {
+	ID        int64
+	Channel   string
+	EventKey  string
+	Kind      AlertKind
+	Entities  []string // watch display names, in first-match order
+	Item      Item
+	Summary   string
+	Matches   []Match
+	CreatedAt time.Time
+}
+
+// Source kinds.
+const (
+	SourceFeed            = "feed"
+	SourceFederalRegister = "federalregister"
+)
+
+// Source is a place items come from, with its schedule and its health.
+type Source struct {
+	Name     string
+	Type     string // SourceFeed or SourceFederalRegister
+	URL      string // feeds: the feed URL
+	Schedule string // robfig/cron expression
+	Origin   string // "config", "chat" or "cli": who added it
+
+	NextPoll  time.Time // zero: due now
+	Baselined bool      // its first poll has been recorded
+
+	LastPollAt    time.Time
+	LastSuccessAt time.Time
+	LastError     string
+	LastErrorAt   time.Time
+	Failures      int // consecutive failed polls
+	ItemsSeen     int64
+}
+
+// Healthy reports whether the last poll of the source succeeded (or it was never polled).
+func (s Source) Healthy() bool { return s.Failures == 0 }
+
+// Errors shared by the store that keeps these types and the code that uses it.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// NewAlerts decides the alerts an item gives: one per channel whose watches it matched,
+// naming every matched entity of that channel in the order they were first matched.
+// Channels come in the order of their first match.
+func NewAlerts(it Item, eventKey string, matches []Match) []Alert {
+	var alerts []Alert
+	index := map[string]int{}
+	for _, m := range matches {
+		i, ok := index[m.Channel]
+		if !ok {
+			i = len(alerts)
+			index[m.Channel] = i
+			alerts = append(alerts, Alert{Channel: m.Channel, EventKey: eventKey, Kind: KindNew, Item: it})
+		}
+		a := &alerts[i]
+		if !slices.Contains(a.Entities, m.Entity) {
+			a.Entities = append(a.Entities, m.Entity)
+		}
+		a.Matches = append(a.Matches, m)
+	}
+	return alerts
+}
