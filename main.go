@@ -114,6 +114,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if !*once {
 			return usageError{"scan needs --once (the daemon is 'vigil run')"}
 		}
+		if so.Output != "text" && so.Output != "jsonl" {
+			return usageError{fmt.Sprintf("scan: unknown --output %q: want text or jsonl", so.Output)}
+		}
 		cfg, err := loadConfig(*configPath)
 		if err != nil {
 			return err
@@ -124,6 +127,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		output := fs.String("output", "text", "text or json")
 		if _, err := parse(fs, args, 0); err != nil {
 			return err
+		}
+		if *output != "text" && *output != "json" {
+			return usageError{fmt.Sprintf("sources: unknown --output %q: want text or json", *output)}
 		}
 		cfg, err := loadConfig(*configPath)
 		if err != nil {
