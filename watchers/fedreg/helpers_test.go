@@ -1,51 +1,22 @@
 package fedreg
 
 import (
+
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigilbot/vigil/internal/fixtures"
 )
 
 // fixture reads a real capture from ../shared/fixtures/federalregister beside the module.
-// Without that folder the test is skipped, unless VIGIL_E2E=1 makes it a failure.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	dir, err := fixturesDir()
-	if err == nil {
-		var b []byte
-		if b, err = os.ReadFile(filepath.Join(dir, "federalregister", name)); err == nil {
-			return b
-		}
-	}
-	if os.Getenv("VIGIL_E2E") == "1" {
-		t.Fatalf("fixture %s: %v (VIGIL_E2E=1: fixtures are required)", name, err)
-	}
-	t.Skipf("fixture %s: %v; skipping (set VIGIL_E2E=1 to make this a failure)", name, err)
-	return nil
-}
-
-func fixturesDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("module root (go.mod) not found")
-		}
-		dir = parent
-	}
+	return fixtures.Read(t, "federalregister/"+name)
 }
 
 // withoutNext returns a page fixture with its next_page_url removed, to end paging there.
