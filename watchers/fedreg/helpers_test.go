@@ -1,7 +1,6 @@
 package fedreg
 
 import (
-
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
