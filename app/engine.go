@@ -341,7 +341,7 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 // the item with its title and abstract, logged: it is still matched on those.
 func (e *engine) fetchBodies(ctx context.Context, source string, bf bodyFetcher, items []watchers.Item) {
 	for i := range items {
-		seen, err := e.store.ItemSeen(ctx, source, items[i].ID)
+		seen, err := e.store.ItemSeen(ctx, source, items[i].SeenKey())
 		if err != nil || seen {
 			continue
 		}

@@ -15,14 +15,9 @@ type Message struct {
 	Kind     watchers.AlertKind
 	Headline string
 	Summary  string
-	Facts    []Fact
+	Facts    []watchers.Fact
 	Evidence []Evidence
 	URL      string // the item's link; adapters show it as a link, never as markup
-}
-
-// Fact is one labelled value shown with an alert.
-type Fact struct {
-	Label, Value string
 }
 
 // Evidence says why an alert matched: which alias, where, and the sentence around it.
@@ -46,9 +41,9 @@ func Render(a watchers.Alert) Message {
 		Summary:  a.Summary,
 		URL:      a.Item.URL,
 	}
-	m.Facts = append(m.Facts, Fact{"Source", a.Item.Source})
+	m.Facts = append(m.Facts, watchers.Fact{Label: "Source", Value: a.Item.Source})
 	if !a.Item.Published.IsZero() {
-		m.Facts = append(m.Facts, Fact{"Published", a.Item.Published.UTC().Format(time.DateOnly)})
+		m.Facts = append(m.Facts, watchers.Fact{Label: "Published", Value: a.Item.Published.UTC().Format(time.DateOnly)})
 	}
 	// One line of evidence per entity and place, the first occurrence of each.
 	seen := map[string]bool{}

@@ -21,9 +21,9 @@ ON CONFLICT (alert_id, channel) DO NOTHING`
 )
 
 // InsertItem records an item as seen. It reports false when the source had already seen
-// an item with the same identity.
+// an item with the same identity (and, for documents, at the same lifecycle step).
 func (q queries) InsertItem(ctx context.Context, it watchers.Item) (bool, error) {
-	res, err := q.q.ExecContext(ctx, sqlInsertItem, it.Source, it.ID, it.Title, it.URL, ms(it.Published), ms(q.now()))
+	res, err := q.q.ExecContext(ctx, sqlInsertItem, it.Source, it.SeenKey(), it.Title, it.URL, ms(it.Published), ms(q.now()))
 	if err != nil {
 		return false, fmt.Errorf("record item %s: %w", it.ID, err)
 	}
@@ -105,7 +105,8 @@ func (q queries) Delivery(ctx context.Context, alertID int64, channel string) (s
 
 const sqlItemSeen = `SELECT count(*) FROM seen_items WHERE source = ? AND identity = ?`
 
-// ItemSeen reports whether a source has already seen an item.
+// ItemSeen reports whether a source has already seen an item under its seen key
+// (watchers.Item.SeenKey).
 func (q queries) ItemSeen(ctx context.Context, source, identity string) (bool, error) {
 	var n int
 	if err := q.q.QueryRowContext(ctx, sqlItemSeen, source, identity).Scan(&n); err != nil {

@@ -55,13 +55,52 @@ const (
 
 // Item is one article or document seen on a source.
 type Item struct {
-	Source    string    // the source's configured name
-	ID        string    // stable identity within the source: "guid:…", "url:…" or "hash:…"
+	Source string // the source's configured name
+	// ID is the stable identity within the source: "guid:…", "url:…" or "hash:…" for feed
+	// entries, "fr:<normalised document number>" for Federal Register documents.
+	ID        string
+	Step      Step      // lifecycle step of a document; empty for news
 	Title     string    // plain text
 	URL       string    // canonical link, if any
 	Published time.Time // zero when the source gave none
 	Abstract  string    // plain-text description or abstract
 	Body      string    // plain-text content, when the source has more than the abstract
+	// Rows are the body's table rows, one string per row with its cells joined by " | ".
+	// They are matched as FieldTableRow and are not repeated in Body.
+	Rows []string
+	// Links are the hyperlinks found in the item's content (absolute URLs), used to tie a
+	// news story to the Federal Register document it cites.
+	Links []string
+	// Facts are what the source knows about the item that an alert should show, in order
+	// (for the Federal Register: agency, type, action, dates, citation, docket, RIN).
+	Facts []Fact
+}
+
+// Fact is one labelled value shown with an alert.
+type Fact struct {
+	Label string
+	Value string
+}
+
+// Step is a lifecycle step of a document: the same document seen again at a later step
+// is the same event, and its alert is updated rather than repeated.
+type Step string
+
+// Lifecycle steps of a Federal Register document.
+const (
+	StepPublicInspection Step = "public_inspection" // filed for public inspection
+	StepPublished        Step = "published"
+	StepWithdrawn        Step = "withdrawn" // withdrawn from public inspection before publication
+	StepCorrected        Step = "corrected" // a correction document was published for it
+)
+
+// SeenKey is the key under which the store records the item as seen: the identity, plus
+// the lifecycle step for documents, so that each step of a document is new once.
+func (it Item) SeenKey() string {
+	if it.Step == "" {
+		return it.ID
+	}
+	return it.ID + "@" + string(it.Step)
 }
 
 // Text returns the item's text for a field.
@@ -73,6 +112,8 @@ func (it Item) Text(f Field) string {
 		return it.Abstract
 	case FieldBody:
 		return it.Body
+	case FieldTableRow:
+		return strings.Join(it.Rows, "\n")
 	}
 	return ""
 }
