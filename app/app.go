@@ -41,6 +41,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// SchedulerInterval is how often the leader looks for due sources; default 5 s.
 	SchedulerInterval time.Duration
+
+	// pollers replaces the sources of these names (tests).
+	pollers map[string]poller
 }
 
 func (o *Options) defaults() {

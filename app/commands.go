@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigilbot/vigil/bot"
@@ -94,12 +97,7 @@ func Scan(ctx context.Context, opts Options, so ScanOptions) error {
 }
 
 // drain runs the job engine until the given jobs have finished or wait has passed.
-func (e *engine) drain(ctx context.Context, client interface {
-	Start(context.Context) error
-	Stop(context.Context) error
-	JobGet(context.Context, int64) (*rivertype.JobRow, error)
-}, ids []int64, wait time.Duration,
-) error {
+func (e *engine) drain(ctx context.Context, client *river.Client[*sql.Tx], ids []int64, wait time.Duration) error {
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start job engine: %w", err)
 	}
@@ -108,8 +106,14 @@ func (e *engine) drain(ctx context.Context, client interface {
 		defer cancel()
 		_ = client.Stop(stopCtx)
 	}()
+	return e.waitJobs(ctx, client, ids, wait)
+}
+
+// waitJobs waits until the given jobs have finished (completed, cancelled or discarded)
+// or wait has passed; jobs still pending then are left to the daemon.
+func (e *engine) waitJobs(ctx context.Context, client *river.Client[*sql.Tx], ids []int64, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
-	pending := ids
+	pending := slices.Clone(ids)
 	for len(pending) > 0 {
 		next := pending[:0]
 		for _, id := range pending {
@@ -134,7 +138,7 @@ func (e *engine) drain(ctx context.Context, client interface {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	return nil
@@ -142,7 +146,12 @@ func (e *engine) drain(ctx context.Context, client interface {
 
 type scanOutput struct{}
 
-func (scanOutput) Deliver(context.Context, string, bot.Message) (string, error) { return "scan", nil }
+func (scanOutput) Send(_ context.Context, _ string, m bot.Message) (string, error) {
+	if m.EditOf != "" {
+		return m.EditOf, nil
+	}
+	return fmt.Sprintf("scan-%d", m.PostID), nil
+}
 
 // alertRecord is one line of `scan --output jsonl`; scripts rely on these names.
 type alertRecord struct {
@@ -156,6 +165,7 @@ type alertRecord struct {
 	URL       string          `json:"url"`
 	Published *string         `json:"published"`
 	Summary   string          `json:"summary"`
+	Note      string          `json:"note,omitempty"` // update and followup: what happened
 	Matched   []matchedRecord `json:"matched"`
 }
 
@@ -174,7 +184,7 @@ func writeAlerts(w io.Writer, output string, alerts []watchers.Alert) error {
 			r := alertRecord{
 				Channel: a.Channel, EventKey: a.EventKey, Kind: string(a.Kind), Entities: a.Entities,
 				ItemID: a.Item.ID, Source: a.Item.Source, Title: a.Item.Title, URL: a.Item.URL,
-				Summary: a.Summary, Matched: []matchedRecord{},
+				Summary: a.Summary, Note: a.Note, Matched: []matchedRecord{},
 			}
 			if !a.Item.Published.IsZero() {
 				p := a.Item.Published.UTC().Format(time.RFC3339)

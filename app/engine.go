@@ -36,9 +36,11 @@ type bodyFetcher interface {
 	FetchBody(ctx context.Context, it *watchers.Item) error
 }
 
-// deliverer posts a rendered alert to a channel and returns the platform's message reference.
-type deliverer interface {
-	Deliver(ctx context.Context, channel string, m bot.Message) (string, error)
+// sender posts a rendered alert message to a channel — a new message, an edit
+// (Message.EditOf) or a thread reply (Message.ThreadOf) — and returns the platform's
+// reference to the message.
+type sender interface {
+	Send(ctx context.Context, channel string, m bot.Message) (string, error)
 }
 
 // errPermanent marks a delivery failure that retrying cannot fix.
@@ -52,13 +54,14 @@ type engine struct {
 	now    func() time.Time
 	http   *http.Client
 	every  time.Duration
-	chats  map[string]deliverer // by platform
+	chats  map[string]sender // by platform
 	client *river.Client[*sql.Tx]
 
 	mu      sync.Mutex
 	matcher *match.Matcher
 	version int64
 	pollers map[string]pollerEntry
+	fixed   map[string]poller // sources replaced by tests
 }
 
 type pollerEntry struct {
@@ -75,7 +78,8 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 	}
 	e := &engine{
 		cfg: opts.Config, store: st, log: opts.Logger, now: opts.Now, http: opts.HTTPClient,
-		every: opts.SchedulerInterval, chats: map[string]deliverer{}, pollers: map[string]pollerEntry{},
+		every: opts.SchedulerInterval, chats: map[string]sender{}, pollers: map[string]pollerEntry{},
+		fixed: opts.pollers,
 	}
 	if err := e.migrateJobs(ctx); err != nil {
 		st.Close()
@@ -138,6 +142,9 @@ func (e *engine) userAgent() string {
 // pollerFor returns the poller of a source, built from the configuration for configured
 // sources and from the stored row for sources added at run time.
 func (e *engine) pollerFor(src watchers.Source) (poller, error) {
+	if p, ok := e.fixed[src.Name]; ok {
+		return p, nil
+	}
 	key := src.Type + "|" + src.URL
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -294,17 +301,13 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 			if !alerting {
 				continue
 			}
-			for _, a := range watchers.NewAlerts(it, dedup.EventKey(it), m.Match(it)) {
-				a.Summary = summary.Summarize(a.Item, a.Matches)
-				inserted, err := tx.InsertAlert(ctx, &a)
-				if err != nil {
-					return err
-				}
-				if !inserted {
-					continue // another source already alerted this channel about the event
-				}
+			msgs, err := e.decide(ctx, tx, it, m.Match(it))
+			if err != nil {
+				return err
+			}
+			for _, a := range msgs {
 				alerts = append(alerts, a)
-				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{AlertID: a.ID, Channel: a.Channel}})
+				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: a.PostID}})
 			}
 		}
 		if !src.Baselined {
@@ -333,8 +336,91 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 		return pollResult{}, err
 	}
 	res.Alerts = alerts
-	e.log.Debug("polled", "source", src.Name, "items", len(items), "new", res.New, "alerts", len(alerts), "baseline", !alerting)
+	e.log.Debug("polled", "source", src.Name, "items", len(items), "new", res.New, "messages", len(alerts), "baseline", !alerting)
 	return res, nil
+}
+
+// decide records, for each channel an item concerns, the channel's alert for the event
+// and the messages to send about it (a new alert, an edit and a thread reply, or a reply
+// only), leaving out the entities the channel has muted. It returns the recorded messages.
+func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) ([]watchers.Alert, error) {
+	var out []watchers.Alert
+	key := dedup.EventKey(it)
+	for _, cand := range watchers.NewAlerts(it, key, matches) {
+		mutes, err := tx.Mutes(ctx, cand.Channel)
+		if err != nil {
+			return nil, err
+		}
+		prev, err := tx.AlertState(ctx, cand.Channel, key)
+		if err != nil {
+			return nil, err
+		}
+		shown := unmuted(cand, mutes)
+		if len(shown.Entities) == 0 {
+			// Muted: recorded, so that the event is known, but not posted.
+			if prev == nil {
+				if _, err := tx.SaveAlert(ctx, cand.Channel, key, it, cand.Entities, false); err != nil {
+					return nil, err
+				}
+			}
+			e.log.Debug("alert muted", "channel", cand.Channel, "event_key", key, "entities", cand.Entities)
+			continue
+		}
+		shown.Summary = summary.Summarize(shown.Item, shown.Matches)
+		msgs := watchers.Messages(prev, shown)
+		state := msgs[0]
+		item := it
+		if state.Kind == watchers.KindFollowup {
+			item = prev.Item // a reply leaves the alert showing what it showed
+		}
+		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, state.Entities, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, msg := range msgs {
+			msg.ID = id
+			inserted, err := tx.InsertPost(ctx, &msg, postAbout(msg))
+			if err != nil {
+				return nil, err
+			}
+			if inserted {
+				out = append(out, msg)
+			}
+		}
+	}
+	return out, nil
+}
+
+// postAbout says what makes a message distinct within its alert: the first message is
+// one, an edit is one per lifecycle step, a reply one per item and step.
+func postAbout(a watchers.Alert) string {
+	switch a.Kind {
+	case watchers.KindUpdate:
+		return string(a.Item.Step)
+	case watchers.KindFollowup:
+		return a.Item.Source + "|" + a.Item.SeenKey()
+	}
+	return ""
+}
+
+// unmuted returns the alert without the entities (and their matches) that mutes silence.
+func unmuted(a watchers.Alert, mutes map[string]store.Mute) watchers.Alert {
+	if len(mutes) == 0 {
+		return a
+	}
+	out := a
+	out.Entities, out.Matches = nil, nil
+	for _, en := range a.Entities {
+		if !store.IsMuted(mutes, en) {
+			out.Entities = append(out.Entities, en)
+		}
+	}
+	for _, m := range a.Matches {
+		if !store.IsMuted(mutes, m.Entity) {
+			out.Matches = append(out.Matches, m)
+		}
+	}
+	return out
 }
 
 // fetchBodies fetches the full text of the items the store has not seen. A failure leaves
@@ -397,29 +483,47 @@ func nextPoll(spec string, now time.Time) (time.Time, error) {
 	return next, nil
 }
 
-// deliver posts one alert to one channel, once: a delivery already recorded is not posted
-// again.
-func (e *engine) deliver(ctx context.Context, alertID int64, channel string) error {
-	if _, err := e.store.Delivery(ctx, alertID, channel); err == nil {
+// errRootPending is a reply or edit whose alert's first message is not delivered yet.
+var errRootPending = errors.New("the alert's first message is not delivered yet")
+
+// deliver sends one recorded message, once: a delivery already recorded is not sent again.
+// Edits and thread replies go to the platform's reference of the alert's first message.
+func (e *engine) deliver(ctx context.Context, postID int64) error {
+	if _, err := e.store.Delivery(ctx, postID); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	a, err := e.store.Alert(ctx, alertID)
+	a, err := e.store.Post(ctx, postID)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("alert %d: %w", alertID, errPermanent)
+		return fmt.Errorf("message %d: %w", postID, errPermanent)
 	}
 	if err != nil {
 		return err
 	}
-	platform, _, _ := strings.Cut(channel, ":")
+	platform, _, _ := strings.Cut(a.Channel, ":")
 	chat, ok := e.chats[platform]
 	if !ok {
-		return fmt.Errorf("no %s chat is configured for channel %s: %w", platform, channel, errPermanent)
+		return fmt.Errorf("no %s chat is configured for channel %s: %w", platform, a.Channel, errPermanent)
 	}
-	ref, err := chat.Deliver(ctx, channel, bot.Render(a))
+	msg := bot.Render(a)
+	if a.Kind != watchers.KindNew {
+		root, err := e.store.RootRef(ctx, a.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("message %d: %w", postID, errRootPending)
+		}
+		if err != nil {
+			return err
+		}
+		if a.Kind == watchers.KindUpdate {
+			msg.EditOf = root
+		} else {
+			msg.ThreadOf = root
+		}
+	}
+	ref, err := chat.Send(ctx, a.Channel, msg)
 	if err != nil {
-		return fmt.Errorf("deliver alert %d to %s: %w", alertID, channel, err)
+		return fmt.Errorf("deliver message %d of alert %d to %s: %w", postID, a.ID, a.Channel, err)
 	}
-	return e.store.RecordDelivery(ctx, alertID, channel, ref)
+	return e.store.RecordDelivery(ctx, postID, a.Channel, ref)
 }

@@ -36,10 +36,9 @@ func (pollArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// deliverArgs posts one alert to one channel; unique per alert and channel.
+// deliverArgs sends one recorded alert message; unique per message.
 type deliverArgs struct {
-	AlertID int64  `json:"alert_id"`
-	Channel string `json:"channel"`
+	PostID int64 `json:"post_id"`
 }
 
 func (deliverArgs) Kind() string { return "deliver" }
@@ -82,13 +81,16 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	err := w.e.deliver(ctx, job.Args.AlertID, job.Args.Channel)
-	if errors.Is(err, errPermanent) {
-		w.e.log.Error("alert cannot be delivered", "alert_id", job.Args.AlertID, "channel", job.Args.Channel, "err", err)
+	err := w.e.deliver(ctx, job.Args.PostID)
+	switch {
+	case errors.Is(err, errPermanent):
+		w.e.log.Error("alert message cannot be delivered", "post_id", job.Args.PostID, "err", err)
 		return river.JobCancel(err)
-	}
-	if err != nil {
-		w.e.log.Warn("delivery failed; will retry", "alert_id", job.Args.AlertID, "channel", job.Args.Channel, "attempt", job.Attempt, "err", err)
+	case errors.Is(err, errRootPending):
+		// Wait for the first message without spending an attempt.
+		return river.JobSnooze(2 * time.Second)
+	case err != nil:
+		w.e.log.Warn("delivery failed; will retry", "post_id", job.Args.PostID, "attempt", job.Attempt, "err", err)
 	}
 	return err
 }

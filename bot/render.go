@@ -4,16 +4,26 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/vigilbot/vigil/watchers"
 )
 
-// Message is an alert rendered for chat, independent of any platform. Every string in it
-// is plain text that may come from a third party: adapters must escape all of it.
+// Message is an alert message rendered for chat, independent of any platform. Every
+// string in it except the references is plain text that may come from a third party:
+// adapters must escape all of it.
 type Message struct {
-	AlertID  int64
-	Kind     watchers.AlertKind
+	AlertID int64
+	PostID  int64
+	Kind    watchers.AlertKind
+	// EditOf is the platform reference of the message this one replaces (KindUpdate:
+	// Slack chat.update, Matrix m.replace); empty for a new message.
+	EditOf string
+	// ThreadOf is the platform reference of the thread root this one replies in
+	// (KindFollowup: Slack thread_ts, Matrix m.thread); empty for a top-level message.
+	ThreadOf string
 	Headline string
+	Note     string // what happened (updates and follow-ups)
 	Summary  string
 	Facts    []watchers.Fact
 	Evidence []Evidence
@@ -32,18 +42,29 @@ type Evidence struct {
 // maxEvidence bounds how many "why it matched" lines an alert carries.
 const maxEvidence = 5
 
-// Render turns an alert into a Message.
+// Render turns an alert message into a Message. Platform references (EditOf,
+// ThreadOf) are the caller's to fill.
 func Render(a watchers.Alert) Message {
 	m := Message{
 		AlertID:  a.ID,
+		PostID:   a.PostID,
 		Kind:     a.Kind,
-		Headline: headline(a),
-		Summary:  a.Summary,
-		URL:      a.Item.URL,
+		Headline: Clean(headline(a)),
+		Note:     Clean(a.Note),
+		Summary:  Clean(a.Summary),
+		URL:      Clean(a.Item.URL),
 	}
-	m.Facts = append(m.Facts, watchers.Fact{Label: "Source", Value: a.Item.Source})
-	if !a.Item.Published.IsZero() {
+	if a.Kind == watchers.KindFollowup {
+		// A reply in the thread: what happened and where; the root message has the rest.
+		m.Headline = m.Note
+		m.Note = ""
+	}
+	m.Facts = append(m.Facts, watchers.Fact{Label: "Source", Value: Clean(a.Item.Source)})
+	if !a.Item.Published.IsZero() && !hasFact(a.Item.Facts, "Published") {
 		m.Facts = append(m.Facts, watchers.Fact{Label: "Published", Value: a.Item.Published.UTC().Format(time.DateOnly)})
+	}
+	for _, f := range a.Item.Facts {
+		m.Facts = append(m.Facts, watchers.Fact{Label: Clean(f.Label), Value: Clean(f.Value)})
 	}
 	// One line of evidence per entity and place, the first occurrence of each.
 	seen := map[string]bool{}
@@ -53,12 +74,42 @@ func Render(a watchers.Alert) Message {
 			continue
 		}
 		seen[key] = true
+		before, mark, after := Evidence{Snippet: mt.Snippet, MarkStart: mt.MarkStart, MarkEnd: mt.MarkEnd}.Parts()
+		before, mark, after = Clean(before), Clean(mark), Clean(after)
 		m.Evidence = append(m.Evidence, Evidence{
-			Entity: mt.Entity, Alias: mt.Alias, Field: mt.Field,
-			Snippet: mt.Snippet, MarkStart: mt.MarkStart, MarkEnd: mt.MarkEnd,
+			Entity: Clean(mt.Entity), Alias: Clean(mt.Alias), Field: mt.Field,
+			Snippet: before + mark + after, MarkStart: len(before), MarkEnd: len(before) + len(mark),
 		})
 	}
 	return m
+}
+
+func hasFact(fs []watchers.Fact, label string) bool {
+	for _, f := range fs {
+		if f.Label == label {
+			return true
+		}
+	}
+	return false
+}
+
+// Clean makes third-party text safe to show as plain text: control, zero-width and
+// bidirectional-override characters removed (they hide or reorder what people read),
+// other white space turned into plain spaces or newlines. Platform escaping of markup is
+// the adapters' job.
+func Clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t' || r == '\u00a0' || r == '\u2028' || r == '\u2029':
+			return ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), unicode.Is(unicode.Cf, r):
+			// Cf holds the zero-width and bidi formatting characters (U+200B–U+200F, U+202A–U+202E, U+2060–U+2064, U+FEFF).
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func headline(a watchers.Alert) string {
@@ -96,6 +147,9 @@ func WhereLabel(f watchers.Field) string {
 func (m Message) Text() string {
 	var b strings.Builder
 	b.WriteString(m.Headline)
+	if m.Note != "" {
+		b.WriteString("\nUpdate: " + m.Note)
+	}
 	if m.Summary != "" {
 		b.WriteString("\n" + m.Summary)
 	}

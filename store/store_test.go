@@ -185,31 +185,104 @@ func TestItemsAlertsDeliveriesAreUnique(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := watchers.Alert{Channel: "console:main", EventKey: "news|guid:1", Kind: watchers.KindNew, Entities: []string{"ZTE"}, Item: it,
+	if st, err := s.AlertState(ctx, "console:main", "url:https://e.org/1"); st != nil || err != nil {
+		t.Fatalf("AlertState before: got %+v, %v; want nil, nil", st, err)
+	}
+	id, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE"}, false)
+	if err != nil || id == 0 {
+		t.Fatalf("SaveAlert: %d, %v", id, err)
+	}
+	st, err := s.AlertState(ctx, "console:main", "url:https://e.org/1")
+	if err != nil || st.ID != id || st.Posted || st.Item.Title != "ZTE fined" || st.Entities[0] != "ZTE" {
+		t.Fatalf("AlertState: got %+v, %v", st, err)
+	}
+	// The same event again is the same alert; posted, once set, stays set.
+	for _, posted := range []bool{true, false} {
+		again, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE", "Huawei"}, posted)
+		if err != nil || again != id {
+			t.Fatalf("SaveAlert again: got %d, %v; want id %d", again, err, id)
+		}
+	}
+	if st, _ := s.AlertState(ctx, "console:main", "url:https://e.org/1"); !st.Posted || len(st.Entities) != 2 {
+		t.Errorf("AlertState after: got %+v, want posted with two entities", st)
+	}
+
+	a := watchers.Alert{ID: id, Channel: "console:main", Kind: watchers.KindNew, Entities: []string{"ZTE"}, Item: it,
 		Matches: []watchers.Match{{Entity: "ZTE", Alias: "ZTE", Field: watchers.FieldTitle, End: 3, Snippet: "ZTE fined", MarkEnd: 3}}}
-	ok, err := s.InsertAlert(ctx, &a)
-	if err != nil || !ok || a.ID == 0 {
-		t.Fatalf("InsertAlert: got %v, %v, id %d", ok, err, a.ID)
+	ok, err := s.InsertPost(ctx, &a, "")
+	if err != nil || !ok || a.PostID == 0 {
+		t.Fatalf("InsertPost: got %v, %v, id %d", ok, err, a.PostID)
 	}
 	b := a
-	if ok, err := s.InsertAlert(ctx, &b); err != nil || ok {
-		t.Errorf("InsertAlert again: got %v, %v; want false, nil", ok, err)
+	if ok, err := s.InsertPost(ctx, &b, ""); err != nil || ok {
+		t.Errorf("InsertPost again: got %v, %v; want false, nil", ok, err)
 	}
-	got, err := s.Alert(ctx, a.ID)
-	if err != nil || got.Item.Title != "ZTE fined" || got.Matches[0].Snippet != "ZTE fined" || got.Entities[0] != "ZTE" {
-		t.Errorf("Alert: got %+v, %v", got, err)
+	f := a
+	f.Kind, f.Note = watchers.KindFollowup, "Also reported by x"
+	if ok, err := s.InsertPost(ctx, &f, "x|guid:2"); err != nil || !ok {
+		t.Fatalf("InsertPost followup: %v, %v", ok, err)
 	}
-	if _, err := s.Delivery(ctx, a.ID, a.Channel); !errors.Is(err, ErrNotFound) {
+	got, err := s.Post(ctx, a.PostID)
+	if err != nil || got.Item.Title != "ZTE fined" || got.Matches[0].Snippet != "ZTE fined" || got.Entities[0] != "ZTE" ||
+		got.EventKey != "url:https://e.org/1" || got.Kind != watchers.KindNew || got.ID != id {
+		t.Errorf("Post: got %+v, %v", got, err)
+	}
+	if got, _ := s.Post(ctx, f.PostID); got.Note != "Also reported by x" || got.Kind != watchers.KindFollowup {
+		t.Errorf("Post followup: got %+v", got)
+	}
+	if _, err := s.RootRef(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RootRef before delivery: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.Delivery(ctx, a.PostID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Delivery before: got %v, want ErrNotFound", err)
 	}
-	if err := s.RecordDelivery(ctx, a.ID, a.Channel, "ref-1"); err != nil {
+	if err := s.RecordDelivery(ctx, a.PostID, a.Channel, "ref-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordDelivery(ctx, a.ID, a.Channel, "ref-2"); err != nil {
+	if err := s.RecordDelivery(ctx, a.PostID, a.Channel, "ref-2"); err != nil {
 		t.Fatal(err)
 	}
-	if ref, err := s.Delivery(ctx, a.ID, a.Channel); err != nil || ref != "ref-1" {
+	if ref, err := s.Delivery(ctx, a.PostID); err != nil || ref != "ref-1" {
 		t.Errorf("Delivery: got %q, %v; want ref-1", ref, err)
+	}
+	if ref, err := s.RootRef(ctx, id); err != nil || ref != "ref-1" {
+		t.Errorf("RootRef: got %q, %v; want ref-1", ref, err)
+	}
+	recent, err := s.RecentItems(ctx, 0, 10)
+	if err != nil || len(recent) != 1 || recent[0].Title != "ZTE fined" {
+		t.Errorf("RecentItems: got %+v, %v", recent, err)
+	}
+}
+
+func TestMutes(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"), WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Mute(ctx, "c", "Hikvision", now.Add(time.Hour), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mute(ctx, "c", AllEntities, now.Add(-time.Minute), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Mutes(ctx, "c")
+	if err != nil || len(m) != 1 || !IsMuted(m, "HIKVISION") || IsMuted(m, "Dahua") {
+		t.Fatalf("Mutes: got %+v, %v; want only Hikvision (the channel mute expired)", m, err)
+	}
+	if other, _ := s.Mutes(ctx, "d"); len(other) != 0 {
+		t.Errorf("Mutes of another channel: got %+v", other)
+	}
+	if err := s.Unmute(ctx, "c", "hikvision"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unmute(ctx, "c", "hikvision"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Unmute again: got %v, want ErrNotFound", err)
+	}
+	if err := s.Unmute(ctx, "c", AllEntities); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Unmute of an expired mute: got %v, want ErrNotFound", err)
 	}
 }
 

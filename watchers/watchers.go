@@ -144,18 +144,85 @@ const (
 	KindFollowup AlertKind = "followup"
 )
 
-// Alert is one message in one channel about one real-world event, naming every watched
-// entity of that channel that the event concerns.
+// Alert is one real-world event in one channel, or one message about it: the first
+// message (KindNew), an edit of that message when the event moves on (KindUpdate), or a
+// reply in its thread (KindFollowup). It names every watched entity of the channel that
+// the event concerns.
 type Alert struct {
-	ID        int64
+	ID        int64 // the event's alert, shared by all its messages
+	PostID    int64 // this message; 0 until recorded
 	Channel   string
 	EventKey  string
 	Kind      AlertKind
 	Entities  []string // watch display names, in first-match order
-	Item      Item
+	Item      Item     // for KindNew and KindUpdate the event's latest state; for KindFollowup what is new
 	Summary   string
 	Matches   []Match
+	Note      string // KindUpdate and KindFollowup: what happened, in one line
 	CreatedAt time.Time
+}
+
+// AlertState is what is recorded of a channel's alert for an event.
+type AlertState struct {
+	ID       int64
+	Item     Item     // the item the alert shows now
+	Entities []string // every entity named so far
+	Posted   bool     // its first message was sent (not muted, not held back)
+}
+
+// Messages decides what a channel is told when an item concerns an event: next is the
+// alert the item would make on its own (from NewAlerts), prev the channel's alert for the
+// event if there is one.
+//
+//   - no alert yet, or none posted: the first message (KindNew);
+//   - a later lifecycle step of the same document: an edit of the first message showing the
+//     new state (KindUpdate) and a reply in its thread saying what changed (KindFollowup);
+//   - another item about the same event (another outlet, a story citing the document): a
+//     reply in the thread only.
+func Messages(prev *AlertState, next Alert) []Alert {
+	if prev == nil || !prev.Posted {
+		next.Kind = KindNew
+		return []Alert{next}
+	}
+	next.ID = prev.ID
+	entities := prev.Entities
+	for _, e := range next.Entities {
+		if !slices.Contains(entities, e) {
+			entities = append(slices.Clip(entities), e)
+		}
+	}
+	if next.Item.ID == prev.Item.ID && next.Item.Step != "" && next.Item.Step != prev.Item.Step {
+		update := next
+		update.Kind, update.Entities, update.Note = KindUpdate, entities, StepNote(next.Item)
+		followup := next
+		followup.Kind, followup.Note = KindFollowup, update.Note
+		return []Alert{update, followup}
+	}
+	followup := next
+	followup.Kind = KindFollowup
+	followup.Note = "Also reported by " + next.Item.Source
+	if next.Item.Title != "" {
+		followup.Note += ": " + next.Item.Title
+	}
+	return []Alert{followup}
+}
+
+// StepNote says in one line what a lifecycle step means.
+func StepNote(it Item) string {
+	switch it.Step {
+	case StepPublicInspection:
+		return "Filed for public inspection"
+	case StepPublished:
+		if !it.Published.IsZero() {
+			return "Published in the Federal Register on " + it.Published.Format(time.DateOnly)
+		}
+		return "Published in the Federal Register"
+	case StepWithdrawn:
+		return "Withdrawn from public inspection before publication"
+	case StepCorrected:
+		return "A correction was published"
+	}
+	return "Updated"
 }
 
 // Source kinds.

@@ -3,6 +3,7 @@ package watchers
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestTerms(t *testing.T) {
@@ -32,5 +33,51 @@ func TestNewAlertsOnePerChannel(t *testing.T) {
 	}
 	if n := len(NewAlerts(it, "k", nil)); n != 0 {
 		t.Errorf("no matches: got %d alerts, want 0", n)
+	}
+}
+
+func TestMessages(t *testing.T) {
+	pi := Item{Source: "fedreg", ID: "fr:2019-22210", Step: StepPublicInspection, Title: "Addition of Certain Entities"}
+	pub := pi
+	pub.Step, pub.Published = StepPublished, time.Date(2019, 10, 9, 0, 0, 0, 0, time.UTC)
+	next := func(it Item, entities ...string) Alert {
+		return Alert{Channel: "c", EventKey: "fr:2019-22210", Kind: KindNew, Item: it, Entities: entities}
+	}
+	kinds := func(as []Alert) []AlertKind {
+		var ks []AlertKind
+		for _, a := range as {
+			ks = append(ks, a.Kind)
+		}
+		return ks
+	}
+	tests := []struct {
+		name      string
+		prev      *AlertState
+		next      Alert
+		wantKinds []AlertKind
+		wantNote  string
+		wantEnts  []string // of the first message
+	}{
+		{"first", nil, next(pi, "Hikvision"), []AlertKind{KindNew}, "", []string{"Hikvision"}},
+		{"first posted was muted", &AlertState{ID: 1, Item: pi, Entities: []string{"Hikvision"}}, next(pub, "Hikvision"), []AlertKind{KindNew}, "", []string{"Hikvision"}},
+		{"published after inspection", &AlertState{ID: 1, Item: pi, Entities: []string{"Hikvision"}, Posted: true}, next(pub, "Dahua"),
+			[]AlertKind{KindUpdate, KindFollowup}, "Published in the Federal Register on 2019-10-09", []string{"Hikvision", "Dahua"}},
+		{"another outlet", &AlertState{ID: 1, Item: pub, Entities: []string{"Hikvision"}, Posted: true},
+			next(Item{Source: "reuters", ID: "guid:9", Title: "US blacklists Hikvision"}, "Hikvision"),
+			[]AlertKind{KindFollowup}, "Also reported by reuters: US blacklists Hikvision", []string{"Hikvision"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Messages(tt.prev, tt.next)
+			if !reflect.DeepEqual(kinds(got), tt.wantKinds) {
+				t.Fatalf("kinds: got %v, want %v", kinds(got), tt.wantKinds)
+			}
+			if got[0].Note != tt.wantNote || !reflect.DeepEqual(got[0].Entities, tt.wantEnts) {
+				t.Errorf("first message: got note %q entities %v, want %q %v", got[0].Note, got[0].Entities, tt.wantNote, tt.wantEnts)
+			}
+			if tt.prev != nil && tt.prev.Posted && got[0].ID != tt.prev.ID {
+				t.Errorf("ID: got %d, want the existing alert's %d", got[0].ID, tt.prev.ID)
+			}
+		})
 	}
 }

@@ -92,13 +92,25 @@ func stripPrefix(s string) string {
 	return s
 }
 
-// Deliver prints an alert for a console channel and returns a reference to it.
-func (c *Console) Deliver(_ context.Context, channel string, m bot.Message) (string, error) {
+// Send prints an alert message for a console channel and returns a reference to it. An
+// edit is printed again in full, marked as replacing the earlier message; a thread reply
+// names the message it answers.
+func (c *Console) Send(_ context.Context, channel string, m bot.Message) (string, error) {
 	c.mu.Lock()
 	c.seq++
 	ref := "console-" + strconv.Itoa(c.seq)
 	c.mu.Unlock()
-	c.println(fmt.Sprintf("── alert #%d in %s ──\n%s", m.AlertID, channel, m.Text()))
+	var head string
+	switch {
+	case m.EditOf != "":
+		head = fmt.Sprintf("── alert #%d in %s, updated (replaces %s) ──", m.AlertID, channel, m.EditOf)
+		ref = m.EditOf
+	case m.ThreadOf != "":
+		head = fmt.Sprintf("── alert #%d in %s, in the thread of %s ──", m.AlertID, channel, m.ThreadOf)
+	default:
+		head = fmt.Sprintf("── alert #%d in %s [%s] ──", m.AlertID, channel, ref)
+	}
+	c.println(head + "\n" + m.Text())
 	return ref, nil
 }
 

@@ -78,7 +78,7 @@ func TestDeliverSanitizes(t *testing.T) {
 	out := &syncBuf{}
 	c := New(strings.NewReader(""), out, &recorder{})
 	m := bot.Render(watchers.Alert{ID: 3, Entities: []string{"ZTE"}, Item: watchers.Item{Source: "n", Title: "evil\x1b[2J\x1b]0;pwned\x07 title"}})
-	ref, err := c.Deliver(context.Background(), "console:main", m)
+	ref, err := c.Send(context.Background(), "console:main", m)
 	if err != nil || ref == "" {
 		t.Fatalf("Deliver: got %q, %v", ref, err)
 	}
@@ -86,7 +86,15 @@ func TestDeliverSanitizes(t *testing.T) {
 	if strings.ContainsAny(got, "\x1b\x07") {
 		t.Errorf("output keeps control characters: %q", got)
 	}
-	if !strings.Contains(got, "alert #3 in console:main") || !strings.Contains(got, "ZTE named in") {
+	if !strings.Contains(got, "alert #3 in console:main [console-1]") || !strings.Contains(got, "ZTE named in") {
 		t.Errorf("output: got %q", got)
+	}
+	m.EditOf = ref
+	if ref2, _ := c.Send(context.Background(), "console:main", m); ref2 != ref || !strings.Contains(out.String(), "updated (replaces console-1)") {
+		t.Errorf("edit: got ref %q, output %q", ref2, out.String())
+	}
+	m.EditOf, m.ThreadOf = "", ref
+	if ref3, _ := c.Send(context.Background(), "console:main", m); ref3 == ref || !strings.Contains(out.String(), "in the thread of console-1") {
+		t.Errorf("thread reply: got ref %q, output %q", ref3, out.String())
 	}
 }

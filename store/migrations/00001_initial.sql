@@ -52,38 +52,68 @@ CREATE TABLE sources (
 CREATE TABLE seen_items (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     source        TEXT   NOT NULL,
-    identity      TEXT   NOT NULL,
+    identity      TEXT   NOT NULL, -- the item's seen key: identity, plus the lifecycle step of a document
     title         TEXT   NOT NULL DEFAULT '',
     url           TEXT   NOT NULL DEFAULT '',
+    abstract      TEXT   NOT NULL DEFAULT '', -- kept to show a new watch what it would have matched
     published     BIGINT NOT NULL DEFAULT 0,
     first_seen_at BIGINT NOT NULL,
     UNIQUE (source, identity)
 );
+CREATE INDEX seen_items_first_seen ON seen_items (first_seen_at);
 
+-- One alert per channel and event, for ever.
 CREATE TABLE alerts (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    channel    TEXT   NOT NULL,
-    event_key  TEXT   NOT NULL,
-    kind       TEXT   NOT NULL,
-    entities   TEXT   NOT NULL, -- JSON array of watch display names
-    item       TEXT   NOT NULL, -- JSON of the item
-    summary    TEXT   NOT NULL DEFAULT '',
-    matches    TEXT   NOT NULL, -- JSON array of matches
-    created_at BIGINT NOT NULL,
+    channel    TEXT    NOT NULL,
+    event_key  TEXT    NOT NULL,
+    entities   TEXT    NOT NULL, -- JSON array of every watch display name named so far
+    item       TEXT    NOT NULL, -- JSON of the item the alert shows now
+    posted     INTEGER NOT NULL DEFAULT 0, -- 0 while everything it named was muted
+    created_at BIGINT  NOT NULL,
+    updated_at BIGINT  NOT NULL,
     UNIQUE (channel, event_key)
+);
+
+-- The messages of an alert: the first, edits of it, replies in its thread.
+CREATE TABLE posts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id   BIGINT  NOT NULL REFERENCES alerts (id),
+    channel    TEXT    NOT NULL,
+    kind       TEXT    NOT NULL, -- new, update, followup
+    about      TEXT    NOT NULL, -- what the message is about: '' (new), the step (update), the item (followup)
+    entities   TEXT    NOT NULL,
+    item       TEXT    NOT NULL,
+    summary    TEXT    NOT NULL DEFAULT '',
+    matches    TEXT    NOT NULL,
+    note       TEXT    NOT NULL DEFAULT '',
+    created_at BIGINT  NOT NULL,
+    UNIQUE (alert_id, kind, about)
 );
 
 CREATE TABLE deliveries (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    alert_id     BIGINT NOT NULL REFERENCES alerts (id),
+    post_id      BIGINT NOT NULL UNIQUE REFERENCES posts (id),
     channel      TEXT   NOT NULL,
     platform_ref TEXT   NOT NULL DEFAULT '', -- the platform's message id, for edits and threads
-    delivered_at BIGINT NOT NULL,
-    UNIQUE (alert_id, channel)
+    delivered_at BIGINT NOT NULL
+);
+
+-- Silences with an expiry; name_key '*' mutes the whole channel.
+CREATE TABLE mutes (
+    channel    TEXT   NOT NULL,
+    name_key   TEXT   NOT NULL,
+    name       TEXT   NOT NULL,
+    until      BIGINT NOT NULL,
+    created_by TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (channel, name_key)
 );
 
 -- +goose Down
+DROP TABLE mutes;
 DROP TABLE deliveries;
+DROP TABLE posts;
 DROP TABLE alerts;
 DROP TABLE seen_items;
 DROP TABLE sources;

@@ -72,11 +72,16 @@ func ItemID(guid, link, title, content string) string {
 }
 
 // EventKey returns the key that makes an item one event: a Federal Register document
-// number (items with "fr:" identities), else the canonical link, else the item's identity
-// within its source.
+// number (items with "fr:" identities, and news items that link a document, which so join
+// its thread), else the canonical link, else the item's identity within its source.
 func EventKey(it watchers.Item) string {
 	if strings.HasPrefix(it.ID, "fr:") {
 		return it.ID
+	}
+	for _, l := range append([]string{it.URL}, it.Links...) {
+		if num, ok := DocumentLink(l); ok {
+			return "fr:" + num
+		}
 	}
 	if l := CanonicalURL(it.URL); l != "" {
 		return "url:" + l

@@ -53,6 +53,9 @@ func TestEventKey(t *testing.T) {
 		{"federal register", watchers.Item{Source: "fr", ID: "fr:2019-22210", URL: "https://www.federalregister.gov/d/2019-22210"}, "fr:2019-22210"},
 		{"same link from two feeds", watchers.Item{Source: "a", ID: "guid:1", URL: "https://e.org/x?utm_campaign=z"}, "url:https://e.org/x"},
 		{"no link", watchers.Item{Source: "a", ID: "hash:ab"}, "item:a|hash:ab"},
+		{"news citing a document", watchers.Item{Source: "a", ID: "guid:2", URL: "https://e.org/story",
+			Links: []string{"https://e.org/other", "https://www.federalregister.gov/documents/2019/10/09/2019-22210/addition-of-certain-entities"}}, "fr:2019-22210"},
+		{"news linking a document", watchers.Item{Source: "a", ID: "guid:3", URL: "https://federalregister.gov/d/2019-22210"}, "fr:2019-22210"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,5 +63,39 @@ func TestEventKey(t *testing.T) {
 				t.Errorf("EventKey = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDocumentLink(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"https://www.federalregister.gov/d/2019-22210", "2019-22210", true},
+		{"http://federalregister.gov/d/E9-12940/", "e9-12940", true},
+		{"https://www.federalregister.gov/documents/2019/10/09/2019-22210/addition-of-certain-entities-to-the-entity-list", "2019-22210", true},
+		{"https://www.federalregister.gov/documents/search?conditions%5Bterm%5D=x", "", false},
+		{"https://www.federalregister.gov/d/not-a-number", "", false},
+		{"https://example.org/d/2019-22210", "", false},
+		{"https://www.federalregister.gov.evil.example/d/2019-22210", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := DocumentLink(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("DocumentLink(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestDocumentNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"2019-22210": "2019-22210", " FR Doc. 2019\u201322210 ": "2019-22210", "[FR Doc. 2023-03929 Filed 2-24-23; 8:45 am]": "2023-03929",
+		"E9-12940": "e9-12940", "nonsense": "nonsense",
+	} {
+		if got := DocumentNumber(in); got != want {
+			t.Errorf("DocumentNumber(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
