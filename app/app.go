@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/bot/console"
 	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/store"
@@ -93,7 +92,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer e.close()
 
-	svc := bot.NewService(e.store, opts.Logger)
+	svc := e.service()
 	if opts.Config.ChatConfigured() {
 		return errors.New("slack and matrix are not supported by this version yet: remove those sections to use the terminal chat")
 	}

@@ -210,4 +210,9 @@ sources:
 	srv.add("new-3", "Spain responds", "https://www.theguardian.com/world/new-3", "Madrid answered Puigdemont.")
 	waitFor(t, "the alert after the restart", func() bool { return d.alerts() == 1 })
 	d.say(t, "list", "This channel watches 1 entity")
+	// A new watch shows what it would have matched among the items already seen, once.
+	d.say(t, "add Nassar", "• 2004 Larry Nassar investigation dropped after doctor's PowerPoint presentation (guardian, 2018-01-31)")
+	d.say(t, "mute Puigdemont 1d", `Muted "Puigdemont" until`)
+	srv.add("new-4", "Puigdemont and Nassar in one story", "https://www.theguardian.com/world/new-4", "Both named.")
+	waitFor(t, "the alert naming only the unmuted entity", func() bool { return strings.Contains(d.out.String(), "Nassar named in “Puigdemont and Nassar in one story”") })
 }

@@ -404,19 +404,19 @@ func postAbout(a watchers.Alert) string {
 }
 
 // unmuted returns the alert without the entities (and their matches) that mutes silence.
-func unmuted(a watchers.Alert, mutes map[string]store.Mute) watchers.Alert {
+func unmuted(a watchers.Alert, mutes map[string]watchers.Mute) watchers.Alert {
 	if len(mutes) == 0 {
 		return a
 	}
 	out := a
 	out.Entities, out.Matches = nil, nil
 	for _, en := range a.Entities {
-		if !store.IsMuted(mutes, en) {
+		if !watchers.Muted(mutes, en) {
 			out.Entities = append(out.Entities, en)
 		}
 	}
 	for _, m := range a.Matches {
-		if !store.IsMuted(mutes, m.Entity) {
+		if !watchers.Muted(mutes, m.Entity) {
 			out.Matches = append(out.Matches, m)
 		}
 	}
@@ -526,4 +526,36 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 		return fmt.Errorf("deliver message %d of alert %d to %s: %w", postID, a.ID, a.Channel, err)
 	}
 	return e.store.RecordDelivery(ctx, postID, a.Channel, ref)
+}
+
+// service is the conversation on this engine's store.
+func (e *engine) service() *bot.Service {
+	return bot.NewService(bot.Deps{Watches: e.store, Mutes: e.store, Sources: e.store, Preview: e, Log: e.log, Now: e.now})
+}
+
+// previewWindow and previewScan bound the search for recent items a new watch would
+// have matched.
+const (
+	previewWindow = 30 * 24 * time.Hour
+	previewScan   = 5000
+)
+
+// Preview returns up to n items seen in the last 30 days whose title or abstract a watch
+// matches, newest first.
+func (e *engine) Preview(ctx context.Context, w watchers.Watch, n int) ([]watchers.Item, error) {
+	items, err := e.store.RecentItems(ctx, e.now().Add(-previewWindow).UnixMilli(), previewScan)
+	if err != nil {
+		return nil, err
+	}
+	m := match.New([]watchers.Watch{w})
+	var out []watchers.Item
+	for _, it := range items {
+		if len(out) == n {
+			break
+		}
+		if len(m.Match(it)) > 0 {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/vigilbot/vigil/watchers"
 )
@@ -20,6 +21,36 @@ type WatchStore interface {
 	RemoveWatch(ctx context.Context, channel, name, actor string) error
 	Watches(ctx context.Context, channel string) ([]watchers.Watch, error)
 }
+
+// MuteStore keeps the mutes; the store implements it.
+type MuteStore interface {
+	Mute(ctx context.Context, channel, name string, until time.Time, by string) error
+	Unmute(ctx context.Context, channel, name string) error
+	Mutes(ctx context.Context, channel string) (map[string]watchers.Mute, error)
+}
+
+// SourceLister lists the sources with their health; the store implements it.
+type SourceLister interface {
+	Sources(ctx context.Context) ([]watchers.Source, error)
+}
+
+// Previewer finds up to n recent items, already seen, that a new watch would have matched.
+type Previewer interface {
+	Preview(ctx context.Context, w watchers.Watch, n int) ([]watchers.Item, error)
+}
+
+// Deps are what the Service works with. Preview may be nil.
+type Deps struct {
+	Watches WatchStore
+	Mutes   MuteStore
+	Sources SourceLister
+	Preview Previewer
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// previewLimit bounds the recent hits shown when a watch is added: a taste, never a flood.
+const previewLimit = 5
 
 // Request is one command from a user in a channel.
 type Request struct {
@@ -42,12 +73,19 @@ type Reply struct {
 // Service answers commands.
 type Service struct {
 	store WatchStore
+	d     Deps
 	log   *slog.Logger
 }
 
-// NewService returns a Service on the given store.
-func NewService(store WatchStore, log *slog.Logger) *Service {
-	return &Service{store: store, log: log}
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: d.Watches, d: d, log: d.Log}
 }
 
 // Handle answers one request. It always replies: bad input gets a usage hint and an
@@ -66,14 +104,22 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return Reply{Text: Usage}
 	case VerbList:
 		return s.list(ctx, req)
-	case VerbAdd, VerbRemove:
+	case VerbSources:
+		return s.sources(ctx, req)
+	case VerbAdd, VerbRemove, VerbMute, VerbUnmute:
 		if !req.CanManage {
-			return Reply{Text: "Only this channel's managers may change its watches. Anyone may use list and help.", Failed: true}
+			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
 		}
-		if cmd.Verb == VerbAdd {
+		switch cmd.Verb {
+		case VerbAdd:
 			return s.add(ctx, req, cmd)
+		case VerbRemove:
+			return s.remove(ctx, req, cmd)
+		case VerbMute:
+			return s.mute(ctx, req, cmd)
+		default:
+			return s.unmute(ctx, req, cmd)
 		}
-		return s.remove(ctx, req, cmd)
 	}
 	return Reply{Text: Usage}
 }
@@ -94,6 +140,95 @@ func (s *Service) add(ctx context.Context, req Request, cmd Command) Reply {
 	if len(w.Exclude) > 0 {
 		fmt.Fprintf(&b, "\nNot inside: %s.", quoteList(w.Exclude))
 	}
+	if s.d.Preview != nil {
+		items, err := s.d.Preview.Preview(ctx, w, previewLimit)
+		if err != nil {
+			s.log.Warn("preview of a new watch failed", "channel", req.Channel, "entity", w.Name, "err", err)
+		}
+		if len(items) > 0 {
+			fmt.Fprintf(&b, "\nRecent items it would have matched (not alerted):")
+			for _, it := range items {
+				fmt.Fprintf(&b, "\n• %s (%s", Clean(it.Title), Clean(it.Source))
+				if !it.Published.IsZero() {
+					fmt.Fprintf(&b, ", %s", it.Published.Format(time.DateOnly))
+				}
+				b.WriteString(")")
+				if it.URL != "" {
+					b.WriteString(" " + Clean(it.URL))
+				}
+			}
+		}
+	}
+	return Reply{Text: b.String()}
+}
+
+func (s *Service) mute(ctx context.Context, req Request, cmd Command) Reply {
+	name, label := cmd.Name, fmt.Sprintf("%q", cmd.Name)
+	if strings.EqualFold(name, "all") {
+		name, label = watchers.AllEntities, "every alert in this channel"
+	} else if ok, reply := s.watched(ctx, req, name); !ok {
+		return reply
+	}
+	until := s.d.Now().Add(cmd.For)
+	if err := s.d.Mutes.Mute(ctx, req.Channel, name, until, req.User); err != nil {
+		return s.failed(err, "mute", req)
+	}
+	return Reply{Text: fmt.Sprintf("Muted %s until %s. Matches are still recorded; unmute ends it early.", label, until.UTC().Format("2006-01-02 15:04 UTC"))}
+}
+
+func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {
+	name := cmd.Name
+	if strings.EqualFold(name, "all") {
+		name = watchers.AllEntities
+	}
+	err := s.d.Mutes.Unmute(ctx, req.Channel, name)
+	if errors.Is(err, watchers.ErrNotFound) {
+		return Reply{Text: fmt.Sprintf("%q is not muted here.", cmd.Name), Failed: true}
+	}
+	if err != nil {
+		return s.failed(err, "unmute", req)
+	}
+	return Reply{Text: fmt.Sprintf("Unmuted %q.", cmd.Name)}
+}
+
+// watched reports whether the channel watches name, with the reply to give if not.
+func (s *Service) watched(ctx context.Context, req Request, name string) (bool, Reply) {
+	ws, err := s.store.Watches(ctx, req.Channel)
+	if err != nil {
+		return false, s.failed(err, "list watches", req)
+	}
+	for _, w := range ws {
+		if strings.EqualFold(w.Name, name) {
+			return true, Reply{}
+		}
+	}
+	return false, Reply{Text: fmt.Sprintf("This channel does not watch %q. Type list to see its watches, or mute all.", name), Failed: true}
+}
+
+func (s *Service) sources(ctx context.Context, req Request) Reply {
+	srcs, err := s.d.Sources.Sources(ctx)
+	if err != nil {
+		return s.failed(err, "list sources", req)
+	}
+	if len(srcs) == 0 {
+		return Reply{Text: "No sources are configured."}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s:", len(srcs), plural(len(srcs), "source", "sources"))
+	for _, src := range srcs {
+		fmt.Fprintf(&b, "\n• %s (%s): ", src.Name, src.Type)
+		switch {
+		case src.LastPollAt.IsZero():
+			b.WriteString("not polled yet")
+		case src.Healthy():
+			fmt.Fprintf(&b, "ok, last success %s", src.LastSuccessAt.UTC().Format("2006-01-02 15:04 UTC"))
+		default:
+			fmt.Fprintf(&b, "FAILING for %d polls, last error %s: %s", src.Failures, src.LastErrorAt.UTC().Format("2006-01-02 15:04 UTC"), Clean(src.LastError))
+		}
+		if !src.NextPoll.IsZero() {
+			fmt.Fprintf(&b, "; next poll %s", src.NextPoll.UTC().Format("15:04 UTC"))
+		}
+	}
 	return Reply{Text: b.String()}
 }
 
@@ -113,10 +248,17 @@ func (s *Service) list(ctx context.Context, req Request) Reply {
 	if err != nil {
 		return s.failed(err, "list watches", req)
 	}
+	mutes, err := s.d.Mutes.Mutes(ctx, req.Channel)
+	if err != nil {
+		return s.failed(err, "list mutes", req)
+	}
 	if len(ws) == 0 {
 		return Reply{Text: "This channel watches nothing yet. Try: add Hikvision aka 海康威视"}
 	}
 	var b strings.Builder
+	if m, ok := mutes[watchers.AllEntities]; ok {
+		fmt.Fprintf(&b, "Every alert here is muted until %s.\n", m.Until.UTC().Format("2006-01-02 15:04 UTC"))
+	}
 	fmt.Fprintf(&b, "This channel watches %d %s:", len(ws), plural(len(ws), "entity", "entities"))
 	for _, w := range ws {
 		fmt.Fprintf(&b, "\n• %s", w.Name)
@@ -127,6 +269,9 @@ func (s *Service) list(ctx context.Context, req Request) Reply {
 			fmt.Fprintf(&b, " (not %s)", quoteList(w.Exclude))
 		}
 		fmt.Fprintf(&b, " — added by %s on %s", w.CreatedBy, w.CreatedAt.Format("2006-01-02"))
+		if m, ok := mutes[strings.ToLower(w.Name)]; ok {
+			fmt.Fprintf(&b, " — muted until %s", m.Until.UTC().Format("2006-01-02 15:04 UTC"))
+		}
 	}
 	return Reply{Text: b.String()}
 }

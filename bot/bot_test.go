@@ -13,10 +13,45 @@ import (
 	"github.com/vigilbot/vigil/watchers"
 )
 
-// memStore is an in-memory WatchStore.
+// memStore is an in-memory WatchStore, MuteStore, SourceLister and Previewer.
 type memStore struct {
 	watches []watchers.Watch
+	mutes   map[string]watchers.Mute
+	sources []watchers.Source
+	recent  []watchers.Item
 	fail    bool
+}
+
+func (m *memStore) Mute(_ context.Context, channel, name string, until time.Time, by string) error {
+	if m.mutes == nil {
+		m.mutes = map[string]watchers.Mute{}
+	}
+	m.mutes[strings.ToLower(name)] = watchers.Mute{Channel: channel, Name: name, Until: until, CreatedBy: by}
+	return nil
+}
+
+func (m *memStore) Unmute(_ context.Context, _, name string) error {
+	if _, ok := m.mutes[strings.ToLower(name)]; !ok {
+		return watchers.ErrNotFound
+	}
+	delete(m.mutes, strings.ToLower(name))
+	return nil
+}
+
+func (m *memStore) Mutes(context.Context, string) (map[string]watchers.Mute, error) {
+	return m.mutes, nil
+}
+
+func (m *memStore) Sources(context.Context) ([]watchers.Source, error) { return m.sources, nil }
+
+func (m *memStore) Preview(_ context.Context, w watchers.Watch, n int) ([]watchers.Item, error) {
+	var out []watchers.Item
+	for _, it := range m.recent {
+		if strings.Contains(it.Title, w.Name) && len(out) < n {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 func (m *memStore) AddWatch(_ context.Context, w watchers.Watch) (watchers.Watch, error) {
@@ -54,8 +89,19 @@ func (m *memStore) Watches(_ context.Context, channel string) ([]watchers.Watch,
 }
 
 func TestServiceConversation(t *testing.T) {
-	st := &memStore{}
-	svc := NewService(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	st := &memStore{
+		sources: []watchers.Source{
+			{Name: "fedreg", Type: "federalregister", LastPollAt: now, LastSuccessAt: now},
+			{Name: "news", Type: "feed", LastPollAt: now, Failures: 3, LastErrorAt: now, LastError: "fetch: HTTP 503\u202e"},
+		},
+		recent: []watchers.Item{
+			{Source: "news", Title: "Hangzhou Hikvision wins a contract", URL: "https://e.org/1"},
+			{Source: "news", Title: "Hangzhou Hikvision again", Published: now},
+			{Source: "news", Title: "Other"},
+		},
+	}
+	svc := NewService(Deps{Watches: st, Mutes: st, Sources: st, Preview: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
 	ctx := context.Background()
 	say := func(text string, manage bool) string {
 		return svc.Handle(ctx, Request{Channel: "console:main", User: "alice", CanManage: manage, Text: text}).Text
@@ -66,10 +112,22 @@ func TestServiceConversation(t *testing.T) {
 		want     []string
 	}{
 		{"empty list", "list", false, []string{"watches nothing"}},
-		{"add", `add "Hangzhou Hikvision" aka Hikvision not "Hikvision Road"`, true, []string{`Now watching "Hangzhou Hikvision"`, `"Hikvision"`, `Not inside: "Hikvision Road"`}},
+		{"add", `add "Hangzhou Hikvision" aka Hikvision not "Hikvision Road"`, true, []string{`Now watching "Hangzhou Hikvision"`, `"Hikvision"`, `Not inside: "Hikvision Road"`,
+			"Recent items it would have matched (not alerted):\n• Hangzhou Hikvision wins a contract (news) https://e.org/1\n• Hangzhou Hikvision again (news, 2026-11-27)"}},
 		{"add again", "add hangzhou hikvision", true, []string{"already watches"}},
 		{"not allowed", "add Dahua", false, []string{"Only this channel's managers"}},
 		{"list", "list", false, []string{"1 entity", "• Hangzhou Hikvision", `aka "Hikvision"`, "added by alice on 2026-11-27"}},
+		{"mute unknown", "mute Dahua 1d", true, []string{`does not watch "Dahua"`}},
+		{"mute not allowed", "mute all 1d", false, []string{"Only this channel's managers"}},
+		{"mute bad duration", "mute all soon", true, []string{`"soon" is not a duration`, "Usage: mute"}},
+		{"mute", "mute hangzhou hikvision 1d12h", true, []string{`Muted "hangzhou hikvision" until 2026-11-28 21:00 UTC`}},
+		{"list shows mute", "list", false, []string{"— muted until 2026-11-28 21:00 UTC"}},
+		{"mute all", "mute all 2h", true, []string{"Muted every alert in this channel until 2026-11-27 11:00 UTC"}},
+		{"list shows mute all", "list", false, []string{"Every alert here is muted until 2026-11-27 11:00 UTC"}},
+		{"unmute all", "unmute all", true, []string{`Unmuted "all"`}},
+		{"unmute", "unmute Hangzhou Hikvision", true, []string{`Unmuted "Hangzhou Hikvision"`}},
+		{"unmute again", "unmute Hangzhou Hikvision", true, []string{"is not muted here"}},
+		{"sources", "sources", false, []string{"2 sources:", "• fedreg (federalregister): ok, last success 2026-11-27 09:00 UTC", "• news (feed): FAILING for 3 polls, last error 2026-11-27 09:00 UTC: fetch: HTTP 503"}},
 		{"remove unknown", "remove Dahua", true, []string{`does not watch "Dahua"`}},
 		{"remove", "remove Hangzhou Hikvision", true, []string{"Stopped watching"}},
 		{"bad input", "watch it", true, []string{`Unknown command "watch"`, "Commands:"}},
@@ -84,6 +142,9 @@ func TestServiceConversation(t *testing.T) {
 				}
 			}
 		})
+	}
+	if got := say("sources", false); strings.Contains(got, "\u202e") {
+		t.Errorf("sources reply keeps a bidi override: %q", got)
 	}
 	if len(st.watches) != 0 {
 		t.Errorf("store after the conversation: got %v, want empty", st.watches)

@@ -1,32 +1,45 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
+// maxMute bounds a mute: a silence people forget should not hide alerts for ever.
+const maxMute = 90 * 24 * time.Hour
+
 // Verbs of the command grammar.
 const (
-	VerbAdd    = "add"
-	VerbRemove = "remove"
-	VerbList   = "list"
-	VerbHelp   = "help"
+	VerbAdd     = "add"
+	VerbRemove  = "remove"
+	VerbList    = "list"
+	VerbMute    = "mute"
+	VerbUnmute  = "unmute"
+	VerbSources = "sources"
+	VerbHelp    = "help"
 )
 
 // Command is a parsed chat command.
 type Command struct {
 	Verb    string
-	Name    string   // add, remove
+	Name    string   // add, remove, mute, unmute ("all" for the whole channel)
 	Aliases []string // add: each "aka"
 	Exclude []string // add: each "not"
+	For     time.Duration
 }
 
 // Usage is the short help every platform shows.
 const Usage = `Commands:
   add <name> [aka <alias>]... [not <phrase>]...   watch an entity in this channel
   remove <name>                                   stop watching it
-  list                                            this channel's watches
+  list                                            this channel's watches and mutes
+  mute <name|all> <duration>                      silence alerts for a while (30m, 4h, 1d, 2w)
+  unmute <name|all>                               end a mute
+  sources                                         every source and its health
   help                                            this text
 Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
 
@@ -39,10 +52,13 @@ type UsageError struct {
 func (e *UsageError) Error() string { return e.Msg + "\n" + e.Hint }
 
 var hints = map[string]string{
-	VerbAdd:    "Usage: add <name> [aka <alias>]... [not <phrase>]...",
-	VerbRemove: "Usage: remove <name>",
-	VerbList:   "Usage: list",
-	VerbHelp:   "Usage: help",
+	VerbAdd:     "Usage: add <name> [aka <alias>]... [not <phrase>]...",
+	VerbRemove:  "Usage: remove <name>",
+	VerbList:    "Usage: list",
+	VerbMute:    "Usage: mute <name|all> <duration>, for example: mute Dahua 1d",
+	VerbUnmute:  "Usage: unmute <name|all>",
+	VerbSources: "Usage: sources",
+	VerbHelp:    "Usage: help",
 }
 
 type token struct {
@@ -64,7 +80,7 @@ func Parse(text string) (Command, error) {
 	cmd := Command{Verb: strings.ToLower(toks[0].text)}
 	args := toks[1:]
 	switch cmd.Verb {
-	case VerbList, VerbHelp:
+	case VerbList, VerbHelp, VerbSources:
 		if len(args) > 0 {
 			return cmd, usage(cmd.Verb, "%q takes no arguments.", cmd.Verb)
 		}
@@ -73,6 +89,24 @@ func Parse(text string) (Command, error) {
 			return cmd, usage(cmd.Verb, "Which watch should I remove?")
 		}
 		cmd.Name = join(args)
+	case VerbUnmute:
+		if len(args) == 0 {
+			return cmd, usage(cmd.Verb, "What should I unmute?")
+		}
+		cmd.Name = join(args)
+	case VerbMute:
+		if len(args) < 2 {
+			return cmd, usage(cmd.Verb, "Mute what, and for how long?")
+		}
+		last := args[len(args)-1]
+		d, err := ParseDuration(last.text)
+		if err != nil || last.quoted {
+			return cmd, usage(cmd.Verb, "%q is not a duration.", last.text)
+		}
+		if d > maxMute {
+			return cmd, usage(cmd.Verb, "A mute lasts at most %d days; remove the watch to stop it for good.", maxMute/(24*time.Hour))
+		}
+		cmd.Name, cmd.For = join(args[:len(args)-1]), d
 	case VerbAdd:
 		name, rest := phrase(args)
 		if name == "" {
@@ -171,4 +205,37 @@ func tokenize(s string) ([]token, error) {
 	}
 	flush()
 	return toks, nil
+}
+
+// ParseDuration reads a duration such as 30m, 4h, 1d, 2w or 1d12h (m minutes, h hours,
+// d days, w weeks).
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	var total time.Duration
+	for s != "" {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(s) {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n > 100000 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[i]]
+		if unit == 0 {
+			return 0, fmt.Errorf("bad unit %q", s[i:i+1])
+		}
+		total += time.Duration(n) * unit
+		s = s[i+1:]
+	}
+	if total <= 0 {
+		return 0, errors.New("duration must be positive")
+	}
+	return total, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -25,6 +26,10 @@ func TestParse(t *testing.T) {
 		{"remove words", "remove Zhejiang Dahua", Command{Verb: "remove", Name: "Zhejiang Dahua"}},
 		{"list", "list", Command{Verb: "list"}},
 		{"help", " help ", Command{Verb: "help"}},
+		{"sources", "sources", Command{Verb: "sources"}},
+		{"mute", "mute Zhejiang Dahua 1d12h", Command{Verb: "mute", Name: "Zhejiang Dahua", For: 36 * time.Hour}},
+		{"mute all", "mute all 30m", Command{Verb: "mute", Name: "all", For: 30 * time.Minute}},
+		{"unmute", "unmute Zhejiang Dahua", Command{Verb: "unmute", Name: "Zhejiang Dahua"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +55,10 @@ func TestParseErrors(t *testing.T) {
 		{"remove nothing", "remove", "Which watch", "Usage: remove"},
 		{"list args", "list all", "takes no arguments", "Usage: list"},
 		{"unclosed quote", `add "Hikvision`, "Missing closing quote", "Commands:"},
+		{"mute without duration", "mute Dahua", "Mute what, and for how long?", "Usage: mute"},
+		{"mute bad duration", "mute Dahua forever", `"forever" is not a duration`, "Usage: mute"},
+		{"mute too long", "mute Dahua 13w", "at most 90 days", "Usage: mute"},
+		{"unmute nothing", "unmute", "What should I unmute?", "Usage: unmute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,4 +91,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q): add with an empty name", s)
 		}
 	})
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30m": 30 * time.Minute, "4h": 4 * time.Hour, "1d": 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1D12H": 36 * time.Hour} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "10", "5s", "0h", "1x", "-1h", "99999999999h"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q): got nil error", in)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/vigilbot/vigil/watchers"
 )
 
 const (
@@ -15,14 +17,7 @@ created_by = excluded.created_by, created_at = excluded.created_at`
 )
 
 // AllEntities is the name under which a mute silences a whole channel.
-const AllEntities = "*"
-
-// Mute is a silence of one entity (or AllEntities) in a channel until a time.
-type Mute struct {
-	Name      string
-	Until     time.Time
-	CreatedBy string
-}
+const AllEntities = watchers.AllEntities
 
 // Mute silences an entity (by display name, case-insensitive; AllEntities for all) in a
 // channel until the given time, replacing any earlier mute of it.
@@ -47,17 +42,17 @@ func (q queries) Unmute(ctx context.Context, channel, name string) error {
 
 // Mutes returns a channel's active mutes, keyed by lower-cased name (AllEntities for the
 // whole channel).
-func (q queries) Mutes(ctx context.Context, channel string) (map[string]Mute, error) {
+func (q queries) Mutes(ctx context.Context, channel string) (map[string]watchers.Mute, error) {
 	rows, err := q.q.QueryContext(ctx, sqlActiveMutes, channel, ms(q.now()))
 	if err != nil {
 		return nil, fmt.Errorf("mutes of %s: %w", channel, err)
 	}
 	defer rows.Close()
-	out := map[string]Mute{}
+	out := map[string]watchers.Mute{}
 	for rows.Next() {
 		var (
 			key   string
-			m     Mute
+			m     = watchers.Mute{Channel: channel}
 			until int64
 		)
 		if err := rows.Scan(&key, &m.Name, &until, &m.CreatedBy); err != nil {
@@ -67,11 +62,4 @@ func (q queries) Mutes(ctx context.Context, channel string) (map[string]Mute, er
 		out[key] = m
 	}
 	return out, rows.Err()
-}
-
-// IsMuted reports whether an entity is silenced by a channel's mutes.
-func IsMuted(mutes map[string]Mute, entity string) bool {
-	_, all := mutes[AllEntities]
-	_, one := mutes[nameKey(entity)]
-	return all || one
 }

@@ -269,7 +269,7 @@ func TestMutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, err := s.Mutes(ctx, "c")
-	if err != nil || len(m) != 1 || !IsMuted(m, "HIKVISION") || IsMuted(m, "Dahua") {
+	if err != nil || len(m) != 1 || !watchers.Muted(m, "HIKVISION") || watchers.Muted(m, "Dahua") {
 		t.Fatalf("Mutes: got %+v, %v; want only Hikvision (the channel mute expired)", m, err)
 	}
 	if other, _ := s.Mutes(ctx, "d"); len(other) != 0 {

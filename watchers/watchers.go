@@ -280,3 +280,23 @@ func NewAlerts(it Item, eventKey string, matches []Match) []Alert {
 	}
 	return alerts
 }
+
+// AllEntities is the name under which a mute silences a whole channel.
+const AllEntities = "*"
+
+// Mute silences an entity (or AllEntities) in a channel until a time: its matches are
+// recorded but not posted.
+type Mute struct {
+	Channel   string
+	Name      string
+	Until     time.Time
+	CreatedBy string
+}
+
+// Muted reports whether an entity is silenced by a channel's mutes, keyed by lower-cased
+// name.
+func Muted(mutes map[string]Mute, entity string) bool {
+	_, all := mutes[AllEntities]
+	_, one := mutes[strings.ToLower(strings.TrimSpace(entity))]
+	return all || one
+}
