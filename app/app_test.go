@@ -214,5 +214,7 @@ sources:
 	d.say(t, "add Nassar", "• 2004 Larry Nassar investigation dropped after doctor's PowerPoint presentation (guardian, 2018-01-31)")
 	d.say(t, "mute Puigdemont 1d", `Muted "Puigdemont" until`)
 	srv.add("new-4", "Puigdemont and Nassar in one story", "https://www.theguardian.com/world/new-4", "Both named.")
-	waitFor(t, "the alert naming only the unmuted entity", func() bool { return strings.Contains(d.out.String(), "Nassar named in “Puigdemont and Nassar in one story”") })
+	waitFor(t, "the alert naming only the unmuted entity", func() bool {
+		return strings.Contains(d.out.String(), "Nassar named in “Puigdemont and Nassar in one story”")
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/store"
 )
 
@@ -82,13 +83,17 @@ type deliverWorker struct {
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	err := w.e.deliver(ctx, job.Args.PostID)
+	var later *bot.RetryAfterError
 	switch {
-	case errors.Is(err, errPermanent):
+	case errors.Is(err, errPermanent), errors.Is(err, bot.ErrPermanent):
 		w.e.log.Error("alert message cannot be delivered", "post_id", job.Args.PostID, "err", err)
 		return river.JobCancel(err)
 	case errors.Is(err, errRootPending):
 		// Wait for the first message without spending an attempt.
 		return river.JobSnooze(2 * time.Second)
+	case errors.As(err, &later):
+		w.e.log.Warn("chat platform asked to retry later", "post_id", job.Args.PostID, "retry_after", later.After)
+		return river.JobSnooze(max(later.After, time.Second))
 	case err != nil:
 		w.e.log.Warn("delivery failed; will retry", "post_id", job.Args.PostID, "attempt", job.Attempt, "err", err)
 	}

@@ -59,7 +59,10 @@ type Request struct {
 	// CanManage says whether the user may change this channel's watches, as the adapter
 	// established it from the platform (admins, power levels, membership).
 	CanManage bool
-	Text      string // the command, without the platform's prefix (/watch, !watch, a mention)
+	// Direct says the request came from a direct conversation with the bot (a DM), where
+	// free text is a question rather than a mistake.
+	Direct bool
+	Text   string // the command, without the platform's prefix (/watch, !watch, a mention)
 }
 
 // Reply is the answer to a request, as plain text; adapters escape and format it.

@@ -304,3 +304,19 @@ func TestInTxRollsBack(t *testing.T) {
 		t.Errorf("InsertItem after rollback: got %v, %v; want true (the first was rolled back)", ok, err)
 	}
 }
+
+func TestChatState(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.ChatState(ctx, "matrix.sync"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ChatState before: got %v, want ErrNotFound", err)
+	}
+	for _, v := range []string{"s1", "s2"} {
+		if err := s.SetChatState(ctx, "matrix.sync", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := s.ChatState(ctx, "matrix.sync"); err != nil || v != "s2" {
+		t.Errorf("ChatState: got %q, %v; want s2", v, err)
+	}
+}

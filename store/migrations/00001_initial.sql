@@ -110,7 +110,15 @@ CREATE TABLE mutes (
     PRIMARY KEY (channel, name_key)
 );
 
+-- What chat adapters keep between runs: sync tokens, device ids, claimed event ids.
+CREATE TABLE chat_state (
+    key        TEXT   PRIMARY KEY,
+    value      TEXT   NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE chat_state;
 DROP TABLE mutes;
 DROP TABLE deliveries;
 DROP TABLE posts;

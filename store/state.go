@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+const (
+	sqlSelectState = `SELECT value FROM chat_state WHERE key = ?`
+	sqlUpsertState = `INSERT INTO chat_state (key, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
+)
+
+// ChatState returns a value a chat adapter keeps between runs (a sync token, a device
+// id), or ErrNotFound.
+func (q queries) ChatState(ctx context.Context, key string) (string, error) {
+	var v string
+	if err := q.q.QueryRowContext(ctx, sqlSelectState, key).Scan(&v); err != nil {
+		return "", rowsErr(err, "chat state "+key)
+	}
+	return v, nil
+}
+
+// SetChatState saves a value a chat adapter keeps between runs.
+func (q queries) SetChatState(ctx context.Context, key, value string) error {
+	if _, err := q.q.ExecContext(ctx, sqlUpsertState, key, value, ms(q.now())); err != nil {
+		return fmt.Errorf("save chat state %s: %w", key, err)
+	}
+	return nil
+}
