@@ -530,7 +530,10 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 
 // service is the conversation on this engine's store.
 func (e *engine) service() *bot.Service {
-	return bot.NewService(bot.Deps{Watches: e.store, Mutes: e.store, Sources: e.store, Preview: e, Log: e.log, Now: e.now})
+	return bot.NewService(bot.Deps{
+		Watches: e.store, Mutes: e.store, Sources: e.store, Alerts: e.store,
+		Preview: e, Resolve: e, Log: e.log, Now: e.now,
+	})
 }
 
 // previewWindow and previewScan bound the search for recent items a new watch would
@@ -558,4 +561,18 @@ func (e *engine) Preview(ctx context.Context, w watchers.Watch, n int) ([]watche
 		}
 	}
 	return out, nil
+}
+
+// Resolve finds the watched entity a free-text question names, with the same matcher the
+// pipeline uses.
+func (e *engine) Resolve(ctx context.Context, text string) (string, bool, error) {
+	m, err := e.currentMatcher(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	ms := m.Match(watchers.Item{Title: text})
+	if len(ms) == 0 {
+		return "", false, nil
+	}
+	return ms[0].Entity, true, nil
 }

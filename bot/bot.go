@@ -39,14 +39,32 @@ type Previewer interface {
 	Preview(ctx context.Context, w watchers.Watch, n int) ([]watchers.Item, error)
 }
 
-// Deps are what the Service works with. Preview may be nil.
+// AlertLister finds a channel's latest alerts naming an entity; the store implements it.
+type AlertLister interface {
+	RecentAlerts(ctx context.Context, channel, entity string, limit int) ([]watchers.Alert, error)
+}
+
+// Resolver finds which watched entity a free-text question is about.
+type Resolver interface {
+	Resolve(ctx context.Context, text string) (entity string, ok bool, err error)
+}
+
+// DocumentSearcher searches the Federal Register for documents that name a term.
+type DocumentSearcher interface {
+	SearchDocuments(ctx context.Context, term string, limit int) ([]watchers.Item, error)
+}
+
+// Deps are what the Service works with. Preview, Alerts, Resolve and Documents may be nil.
 type Deps struct {
-	Watches WatchStore
-	Mutes   MuteStore
-	Sources SourceLister
-	Preview Previewer
-	Log     *slog.Logger
-	Now     func() time.Time
+	Watches   WatchStore
+	Mutes     MuteStore
+	Sources   SourceLister
+	Preview   Previewer
+	Alerts    AlertLister
+	Resolve   Resolver
+	Documents DocumentSearcher
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // previewLimit bounds the recent hits shown when a watch is added: a taste, never a flood.
@@ -95,6 +113,9 @@ func NewService(d Deps) *Service {
 // internal failure a short apology (the detail goes to the log).
 func (s *Service) Handle(ctx context.Context, req Request) Reply {
 	cmd, err := Parse(req.Text)
+	if err != nil && req.Direct && isQuestion(req.Text, err) {
+		return s.about(ctx, req, req.Text, true)
+	}
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
@@ -109,6 +130,8 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return s.list(ctx, req)
 	case VerbSources:
 		return s.sources(ctx, req)
+	case VerbAbout:
+		return s.about(ctx, req, cmd.Name, false)
 	case VerbAdd, VerbRemove, VerbMute, VerbUnmute:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}

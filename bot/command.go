@@ -20,6 +20,7 @@ const (
 	VerbMute    = "mute"
 	VerbUnmute  = "unmute"
 	VerbSources = "sources"
+	VerbAbout   = "about"
 	VerbHelp    = "help"
 )
 
@@ -40,6 +41,7 @@ const Usage = `Commands:
   mute <name|all> <duration>                      silence alerts for a while (30m, 4h, 1d, 2w)
   unmute <name|all>                               end a mute
   sources                                         every source and its health
+  about <name>                                    what is known about an entity
   help                                            this text
 Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
 
@@ -58,6 +60,7 @@ var hints = map[string]string{
 	VerbMute:    "Usage: mute <name|all> <duration>, for example: mute Dahua 1d",
 	VerbUnmute:  "Usage: unmute <name|all>",
 	VerbSources: "Usage: sources",
+	VerbAbout:   "Usage: about <name>",
 	VerbHelp:    "Usage: help",
 }
 
@@ -87,6 +90,11 @@ func Parse(text string) (Command, error) {
 	case VerbRemove:
 		if len(args) == 0 {
 			return cmd, usage(cmd.Verb, "Which watch should I remove?")
+		}
+		cmd.Name = join(args)
+	case VerbAbout:
+		if len(args) == 0 {
+			return cmd, usage(cmd.Verb, "About whom?")
 		}
 		cmd.Name = join(args)
 	case VerbUnmute:

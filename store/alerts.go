@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/vigilbot/vigil/watchers"
 )
@@ -218,4 +219,42 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+const sqlRecentAlerts = `SELECT id, event_key, entities, item, created_at FROM alerts
+WHERE channel = ? AND posted = 1 AND entities LIKE ? ESCAPE '\' ORDER BY updated_at DESC, id DESC LIMIT ?`
+
+// RecentAlerts returns a channel's latest posted alerts that name an entity (by display
+// name, exactly as recorded), newest first.
+func (q queries) RecentAlerts(ctx context.Context, channel, entity string, limit int) ([]watchers.Alert, error) {
+	quoted, err := encode(entity)
+	if err != nil {
+		return nil, err
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(quoted) + "%"
+	rows, err := q.q.QueryContext(ctx, sqlRecentAlerts, channel, like, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent alerts of %s: %w", channel, err)
+	}
+	defer rows.Close()
+	var out []watchers.Alert
+	for rows.Next() {
+		var (
+			a          = watchers.Alert{Channel: channel, Kind: watchers.KindNew}
+			ents, item string
+			created    int64
+		)
+		if err := rows.Scan(&a.ID, &a.EventKey, &ents, &item, &created); err != nil {
+			return nil, fmt.Errorf("recent alerts of %s: %w", channel, err)
+		}
+		a.CreatedAt = fromMS(created)
+		if err := decode(ents, &a.Entities); err != nil {
+			return nil, err
+		}
+		if err := decode(item, &a.Item); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

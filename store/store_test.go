@@ -320,3 +320,27 @@ func TestChatState(t *testing.T) {
 		t.Errorf("ChatState: got %q, %v; want s2", v, err)
 	}
 }
+
+func TestRecentAlerts(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	save := func(key string, posted bool, ents ...string) {
+		if _, err := s.SaveAlert(ctx, "c", key, watchers.Item{Title: key}, ents, posted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("a", true, "Zhejiang Dahua", "Hikvision")
+	save("b", true, "Hikvision")
+	save("c", false, "Hikvision") // muted: never posted
+	save("d", true, "Dahua_Road%")
+	got, err := s.RecentAlerts(ctx, "c", "Hikvision", 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("RecentAlerts: got %d, %v; want the two posted ones", len(got), err)
+	}
+	if got, _ := s.RecentAlerts(ctx, "c", "Dahua", 10); len(got) != 0 {
+		t.Errorf("RecentAlerts(Dahua): got %d, want 0 (names are matched whole)", len(got))
+	}
+	if got, _ := s.RecentAlerts(ctx, "c", "Dahua_Road%", 10); len(got) != 1 {
+		t.Errorf("RecentAlerts with LIKE wildcards in the name: got %d, want 1", len(got))
+	}
+}
