@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -301,13 +302,13 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 			if !alerting {
 				continue
 			}
-			msgs, err := e.decide(ctx, tx, it, m.Match(it))
+			msgs, send, err := e.decide(ctx, tx, it, m.Match(it))
 			if err != nil {
 				return err
 			}
-			for _, a := range msgs {
-				alerts = append(alerts, a)
-				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: a.PostID}})
+			alerts = append(alerts, msgs...)
+			for _, id := range send {
+				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: id}})
 			}
 		}
 		if !src.Baselined {
@@ -342,25 +343,30 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 
 // decide records, for each channel an item concerns, the channel's alert for the event
 // and the messages to send about it (a new alert, an edit and a thread reply, or a reply
-// only), leaving out the entities the channel has muted. It returns the recorded messages.
-func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) ([]watchers.Alert, error) {
-	var out []watchers.Alert
+// only), leaving out the entities the channel has muted and holding messages back for
+// channels that take digests. It returns the recorded messages and the ids of those to
+// send now.
+func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) (out []watchers.Alert, send []int64, err error) {
 	key := dedup.EventKey(it)
 	for _, cand := range watchers.NewAlerts(it, key, matches) {
 		mutes, err := tx.Mutes(ctx, cand.Channel)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		prev, err := tx.AlertState(ctx, cand.Channel, key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		digest, err := tx.Digest(ctx, cand.Channel)
+		if err != nil {
+			return nil, nil, err
 		}
 		shown := unmuted(cand, mutes)
 		if len(shown.Entities) == 0 {
 			// Muted: recorded, so that the event is known, but not posted.
 			if prev == nil {
 				if _, err := tx.SaveAlert(ctx, cand.Channel, key, it, cand.Entities, false); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			e.log.Debug("alert muted", "channel", cand.Channel, "event_key", key, "entities", cand.Entities)
@@ -375,20 +381,26 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		}
 		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, state.Entities, true)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, msg := range msgs {
 			msg.ID = id
 			inserted, err := tx.InsertPost(ctx, &msg, postAbout(msg))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if inserted {
-				out = append(out, msg)
+			if !inserted {
+				continue
+			}
+			out = append(out, msg)
+			if digest.Mode == watchers.DigestOff {
+				send = append(send, msg.PostID)
+			} else if err := tx.HoldPost(ctx, msg.PostID); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
-	return out, nil
+	return out, send, nil
 }
 
 // postAbout says what makes a message distinct within its alert: the first message is
@@ -442,10 +454,13 @@ func (e *engine) schedule(ctx context.Context) error {
 	now := e.now()
 	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		due, err := tx.DueSources(ctx, now)
-		if err != nil || len(due) == 0 {
+		if err != nil {
 			return err
 		}
-		jobs := make([]river.InsertManyParams, 0, len(due))
+		jobs, err := e.digests(ctx, tx, now)
+		if err != nil {
+			return err
+		}
 		for _, s := range due {
 			next, err := nextPoll(s.Schedule, now)
 			if err != nil {
@@ -457,11 +472,141 @@ func (e *engine) schedule(ctx context.Context) error {
 			}
 			jobs = append(jobs, river.InsertManyParams{Args: pollArgs{Source: s.Name, Due: s.NextPoll.UnixMilli()}})
 		}
+		if len(jobs) == 0 {
+			return nil
+		}
 		if _, err := e.client.InsertManyTx(ctx, tx.SQL(), jobs); err != nil {
-			return fmt.Errorf("enqueue polls: %w", err)
+			return fmt.Errorf("enqueue polls and digests: %w", err)
 		}
 		return nil
 	})
+}
+
+// digests records a digest message for every channel whose digest is due (or which
+// turned digests off with messages still held) and returns the jobs that send them.
+func (e *engine) digests(ctx context.Context, tx *store.Tx, now time.Time) ([]river.InsertManyParams, error) {
+	due, err := tx.DueDigests(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []river.InsertManyParams
+	for _, d := range due {
+		if d.Mode != watchers.DigestOff {
+			next, err := nextDigest(d, now)
+			if err != nil {
+				e.log.Error("bad digest setting", "channel", d.Channel, "err", err)
+				next = now.Add(time.Hour)
+			}
+			if err := tx.SetNextDigest(ctx, d.Channel, next); err != nil {
+				return nil, err
+			}
+			if d.Next.IsZero() {
+				continue // just switched on: the first digest is at the next time
+			}
+		}
+		held, err := tx.HeldPosts(ctx, d.Channel)
+		if err != nil || len(held) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		id, err := e.recordDigest(ctx, tx, d.Channel, held, now)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: id}})
+	}
+	return jobs, nil
+}
+
+// recordDigest records one digest message carrying the held messages.
+func (e *engine) recordDigest(ctx context.Context, tx *store.Tx, channel string, held []int64, now time.Time) (int64, error) {
+	var (
+		lines  []string
+		alerts = map[int64]bool{}
+	)
+	for _, pid := range held {
+		p, err := tx.Post(ctx, pid)
+		if err != nil {
+			return 0, err
+		}
+		alerts[p.ID] = true
+		lines = append(lines, digestLine(p))
+	}
+	stamp := now.UTC().Format("2006-01-02 15:04 UTC")
+	// A digest's own event: the first message it carries is in no other digest.
+	id, err := tx.SaveAlert(ctx, channel, "digest:"+strconv.FormatInt(held[0], 10),
+		watchers.Item{Source: "vigil", Title: "Digest " + stamp}, nil, true)
+	if err != nil {
+		return 0, err
+	}
+	d := watchers.Alert{
+		ID: id, Channel: channel, Kind: watchers.KindDigest,
+		Note:    fmt.Sprintf("Digest: %d %s on %d %s, up to %s", len(held), plural(len(held), "message", "messages"), len(alerts), plural(len(alerts), "event", "events"), stamp),
+		Summary: strings.Join(lines, "\n"),
+	}
+	if inserted, err := tx.InsertPost(ctx, &d, ""); err != nil || !inserted {
+		if err == nil {
+			err = fmt.Errorf("digest of %s from message %d already recorded", channel, held[0])
+		}
+		return 0, err
+	}
+	for _, pid := range held {
+		if err := tx.MarkDigested(ctx, pid, d.PostID); err != nil {
+			return 0, err
+		}
+	}
+	return d.PostID, nil
+}
+
+// digestLine is one held message in a digest.
+func digestLine(p watchers.Alert) string {
+	var b strings.Builder
+	switch p.Kind {
+	case watchers.KindNew:
+		fmt.Fprintf(&b, "• %s — %s (%s)", strings.Join(p.Entities, ", "), p.Item.Title, p.Item.Source)
+	case watchers.KindUpdate:
+		fmt.Fprintf(&b, "• Update: %s — %s", p.Note, p.Item.Title)
+	default:
+		fmt.Fprintf(&b, "• %s", p.Note)
+	}
+	if p.Item.URL != "" {
+		b.WriteString(" " + p.Item.URL)
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// nextDigest is when a channel's next digest is due after now: the next full hour, or the
+// next time of day in the channel's zone.
+func nextDigest(d watchers.DigestSetting, now time.Time) (time.Time, error) {
+	switch d.Mode {
+	case watchers.DigestHourly:
+		return now.Truncate(time.Hour).Add(time.Hour), nil
+	case watchers.DigestDaily:
+		loc, err := time.LoadLocation(d.TZ)
+		if err != nil {
+			return time.Time{}, err
+		}
+		at, err := time.Parse("15:04", d.At)
+		if err != nil {
+			return time.Time{}, err
+		}
+		local := now.In(loc)
+		next := time.Date(local.Year(), local.Month(), local.Day(), at.Hour(), at.Minute(), 0, 0, loc)
+		if !next.After(now) {
+			next = time.Date(local.Year(), local.Month(), local.Day()+1, at.Hour(), at.Minute(), 0, 0, loc)
+		}
+		return next, nil
+	}
+	return time.Time{}, fmt.Errorf("digest mode %q has no schedule", d.Mode)
 }
 
 // nextPoll is the next run of a cron schedule after now, plus a jitter of at most 10 % of
@@ -507,7 +652,7 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 		return fmt.Errorf("no %s chat is configured for channel %s: %w", platform, a.Channel, errPermanent)
 	}
 	msg := bot.Render(a)
-	if a.Kind != watchers.KindNew {
+	if a.Kind == watchers.KindUpdate || a.Kind == watchers.KindFollowup {
 		root, err := e.store.RootRef(ctx, a.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("message %d: %w", postID, errRootPending)
@@ -515,7 +660,11 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 		if err != nil {
 			return err
 		}
-		if a.Kind == watchers.KindUpdate {
+		if digest, ok := strings.CutPrefix(root, digestRefPrefix); ok {
+			// The first message went out in a digest: say what changed in the digest's thread.
+			msg = bot.Render(asFollowup(a))
+			msg.ThreadOf = digest
+		} else if a.Kind == watchers.KindUpdate {
 			msg.EditOf = root
 		} else {
 			msg.ThreadOf = root
@@ -525,13 +674,41 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 	if err != nil {
 		return fmt.Errorf("deliver message %d of alert %d to %s: %w", postID, a.ID, a.Channel, err)
 	}
-	return e.store.RecordDelivery(ctx, postID, a.Channel, ref)
+	if err := e.store.RecordDelivery(ctx, postID, a.Channel, ref); err != nil {
+		return err
+	}
+	if a.Kind == watchers.KindDigest {
+		// The messages a digest carried are delivered with it; later edits and replies
+		// about them go to the digest's thread.
+		parts, err := e.store.DigestParts(ctx, postID)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if err := e.store.RecordDelivery(ctx, p, a.Channel, digestRefPrefix+ref); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// digestRefPrefix marks the recorded delivery of a message that went out in a digest.
+const digestRefPrefix = "digest:"
+
+// asFollowup turns an update into a thread reply saying what changed.
+func asFollowup(a watchers.Alert) watchers.Alert {
+	a.Kind = watchers.KindFollowup
+	if a.Note == "" {
+		a.Note = "Updated"
+	}
+	return a
 }
 
 // service is the conversation on this engine's store.
 func (e *engine) service() *bot.Service {
 	return bot.NewService(bot.Deps{
-		Watches: e.store, Mutes: e.store, Sources: e.store, Alerts: e.store,
+		Watches: e.store, Mutes: e.store, Digests: e.store, Sources: e.store, Alerts: e.store,
 		Preview: e, Resolve: e, Log: e.log, Now: e.now,
 	})
 }

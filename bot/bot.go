@@ -29,6 +29,12 @@ type MuteStore interface {
 	Mutes(ctx context.Context, channel string) (map[string]watchers.Mute, error)
 }
 
+// DigestStore keeps how each channel takes its alerts; the store implements it.
+type DigestStore interface {
+	SetDigest(ctx context.Context, channel, mode, at, tz string) error
+	Digest(ctx context.Context, channel string) (watchers.DigestSetting, error)
+}
+
 // SourceLister lists the sources with their health; the store implements it.
 type SourceLister interface {
 	Sources(ctx context.Context) ([]watchers.Source, error)
@@ -58,6 +64,7 @@ type DocumentSearcher interface {
 type Deps struct {
 	Watches   WatchStore
 	Mutes     MuteStore
+	Digests   DigestStore
 	Sources   SourceLister
 	Preview   Previewer
 	Alerts    AlertLister
@@ -132,7 +139,7 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return s.sources(ctx, req)
 	case VerbAbout:
 		return s.about(ctx, req, cmd.Name, false)
-	case VerbAdd, VerbRemove, VerbMute, VerbUnmute:
+	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
 		}
@@ -143,6 +150,8 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 			return s.remove(ctx, req, cmd)
 		case VerbMute:
 			return s.mute(ctx, req, cmd)
+		case VerbDigest:
+			return s.digest(ctx, req, cmd)
 		default:
 			return s.unmute(ctx, req, cmd)
 		}
@@ -200,6 +209,22 @@ func (s *Service) mute(ctx context.Context, req Request, cmd Command) Reply {
 		return s.failed(err, "mute", req)
 	}
 	return Reply{Text: fmt.Sprintf("Muted %s until %s. Matches are still recorded; unmute ends it early.", label, until.UTC().Format("2006-01-02 15:04 UTC"))}
+}
+
+func (s *Service) digest(ctx context.Context, req Request, cmd Command) Reply {
+	if s.d.Digests == nil {
+		return Reply{Text: "Digests are not available here.", Failed: true}
+	}
+	if err := s.d.Digests.SetDigest(ctx, req.Channel, cmd.Name, cmd.At, cmd.TZ); err != nil {
+		return s.failed(err, "set digest", req)
+	}
+	switch cmd.Name {
+	case watchers.DigestOff:
+		return Reply{Text: "Alerts are posted one by one again. Any held back are sent in one last digest now."}
+	case watchers.DigestHourly:
+		return Reply{Text: "Alerts are now batched into one digest at the top of every hour."}
+	}
+	return Reply{Text: fmt.Sprintf("Alerts are now batched into one digest every day at %s %s.", cmd.At, cmd.TZ)}
 }
 
 func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {
@@ -282,6 +307,18 @@ func (s *Service) list(ctx context.Context, req Request) Reply {
 		return Reply{Text: "This channel watches nothing yet. Try: add Hikvision aka 海康威视"}
 	}
 	var b strings.Builder
+	if s.d.Digests != nil {
+		d, err := s.d.Digests.Digest(ctx, req.Channel)
+		if err != nil {
+			return s.failed(err, "digest setting", req)
+		}
+		switch d.Mode {
+		case watchers.DigestHourly:
+			b.WriteString("Alerts come in an hourly digest.\n")
+		case watchers.DigestDaily:
+			fmt.Fprintf(&b, "Alerts come in a daily digest at %s %s.\n", d.At, d.TZ)
+		}
+	}
 	if m, ok := mutes[watchers.AllEntities]; ok {
 		fmt.Fprintf(&b, "Every alert here is muted until %s.\n", m.Until.UTC().Format("2006-01-02 15:04 UTC"))
 	}

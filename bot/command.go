@@ -21,6 +21,7 @@ const (
 	VerbUnmute  = "unmute"
 	VerbSources = "sources"
 	VerbAbout   = "about"
+	VerbDigest  = "digest"
 	VerbHelp    = "help"
 )
 
@@ -31,6 +32,8 @@ type Command struct {
 	Aliases []string // add: each "aka"
 	Exclude []string // add: each "not"
 	For     time.Duration
+	// digest: Name is the mode (off, hourly, daily); At is HH:MM and TZ a zone for daily.
+	At, TZ string
 }
 
 // Usage is the short help every platform shows.
@@ -42,6 +45,7 @@ const Usage = `Commands:
   unmute <name|all>                               end a mute
   sources                                         every source and its health
   about <name>                                    what is known about an entity
+  digest off|hourly|daily HH:MM [zone]            batch this channel's alerts into one message
   help                                            this text
 Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
 
@@ -61,6 +65,7 @@ var hints = map[string]string{
 	VerbUnmute:  "Usage: unmute <name|all>",
 	VerbSources: "Usage: sources",
 	VerbAbout:   "Usage: about <name>",
+	VerbDigest:  "Usage: digest off | digest hourly | digest daily HH:MM [zone, e.g. Europe/Berlin; default UTC]",
 	VerbHelp:    "Usage: help",
 }
 
@@ -92,6 +97,35 @@ func Parse(text string) (Command, error) {
 			return cmd, usage(cmd.Verb, "Which watch should I remove?")
 		}
 		cmd.Name = join(args)
+	case VerbDigest:
+		if len(args) == 0 {
+			return cmd, usage(cmd.Verb, "How should this channel get its alerts?")
+		}
+		cmd.Name = strings.ToLower(args[0].text)
+		rest := args[1:]
+		switch cmd.Name {
+		case "off", "hourly":
+			if len(rest) > 0 {
+				return cmd, usage(cmd.Verb, "%q takes no time.", cmd.Name)
+			}
+		case "daily":
+			if len(rest) == 0 || len(rest) > 2 {
+				return cmd, usage(cmd.Verb, "At what time? For example: digest daily 08:30 Europe/Berlin")
+			}
+			at, err := time.Parse("15:04", rest[0].text)
+			if err != nil {
+				return cmd, usage(cmd.Verb, "%q is not a time of day (HH:MM).", rest[0].text)
+			}
+			cmd.At, cmd.TZ = at.Format("15:04"), "UTC"
+			if len(rest) == 2 {
+				if _, err := time.LoadLocation(rest[1].text); err != nil || rest[1].text == "" || rest[1].text == "Local" {
+					return cmd, usage(cmd.Verb, "%q is not a time zone.", rest[1].text)
+				}
+				cmd.TZ = rest[1].text
+			}
+		default:
+			return cmd, usage(cmd.Verb, "%q is not off, hourly or daily.", args[0].text)
+		}
 	case VerbAbout:
 		if len(args) == 0 {
 			return cmd, usage(cmd.Verb, "About whom?")

@@ -45,6 +45,9 @@ const maxEvidence = 5
 // Render turns an alert message into a Message. Platform references (EditOf,
 // ThreadOf) are the caller's to fill.
 func Render(a watchers.Alert) Message {
+	if a.Kind == watchers.KindDigest {
+		return Message{AlertID: a.ID, PostID: a.PostID, Kind: a.Kind, Headline: Clean(a.Note), Summary: Clean(a.Summary)}
+	}
 	m := Message{
 		AlertID:  a.ID,
 		PostID:   a.PostID,

@@ -142,7 +142,25 @@ const (
 	KindNew      AlertKind = "new"
 	KindUpdate   AlertKind = "update"
 	KindFollowup AlertKind = "followup"
+	KindDigest   AlertKind = "digest" // one message batching a channel's alerts
 )
+
+// Digest modes of a channel.
+const (
+	DigestOff    = "off"
+	DigestHourly = "hourly"
+	DigestDaily  = "daily"
+)
+
+// DigestSetting is how a channel takes its alerts: one by one (DigestOff), or batched into
+// one message every hour or every day at a time of day in a time zone.
+type DigestSetting struct {
+	Channel string
+	Mode    string
+	At      string // HH:MM, for DigestDaily
+	TZ      string // IANA zone name, for DigestDaily
+	Next    time.Time
+}
 
 // Alert is one real-world event in one channel, or one message about it: the first
 // message (KindNew), an edit of that message when the event moves on (KindUpdate), or a

@@ -87,8 +87,20 @@ CREATE TABLE posts (
     summary    TEXT    NOT NULL DEFAULT '',
     matches    TEXT    NOT NULL,
     note       TEXT    NOT NULL DEFAULT '',
+    held       INTEGER NOT NULL DEFAULT 0, -- 1 while waiting for the channel's digest
+    digest_id  BIGINT  NOT NULL DEFAULT 0, -- the digest message that carried it
     created_at BIGINT  NOT NULL,
     UNIQUE (alert_id, kind, about)
+);
+CREATE INDEX posts_held ON posts (channel, held);
+
+-- Per-channel settings: digests batch a channel's alerts into one message at set times.
+CREATE TABLE channel_settings (
+    channel     TEXT   PRIMARY KEY,
+    digest      TEXT   NOT NULL DEFAULT 'off', -- off, hourly, daily
+    digest_at   TEXT   NOT NULL DEFAULT '',    -- HH:MM for daily
+    digest_tz   TEXT   NOT NULL DEFAULT 'UTC',
+    next_digest BIGINT NOT NULL DEFAULT 0      -- 0: to be computed
 );
 
 CREATE TABLE deliveries (
@@ -118,6 +130,7 @@ CREATE TABLE chat_state (
 );
 
 -- +goose Down
+DROP TABLE channel_settings;
 DROP TABLE chat_state;
 DROP TABLE mutes;
 DROP TABLE deliveries;
