@@ -13,8 +13,11 @@ import (
 // maxLen bounds the summary so that a chat message stays readable.
 const maxLen = 600
 
-// Summarize returns the item's lead sentence followed by the evidence sentences of the
-// matches found outside the title (at most three sentences, no repeats).
+// Summarize returns at most three sentences taken from the item: for a Federal Register
+// document its action ("Final rule.") and the first sentence of its abstract, for news the
+// lead sentence; then the sentence or table row naming the entity (matches in the title
+// add nothing the headline does not say). Never more than 600 characters, never cut
+// mid-word.
 func Summarize(it watchers.Item, matches []watchers.Match) string {
 	var parts []string
 	add := func(s string) {
@@ -33,6 +36,11 @@ func Summarize(it watchers.Item, matches []watchers.Match) string {
 		}
 		parts = append(parts, s)
 	}
+	for _, f := range it.Facts {
+		if f.Label == "Action" {
+			add(f.Value)
+		}
+	}
 	lead := it.Abstract
 	if lead == "" {
 		lead = it.Body
@@ -43,7 +51,15 @@ func Summarize(it watchers.Item, matches []watchers.Match) string {
 			add(m.Snippet)
 		}
 	}
-	return truncate(strings.Join(parts, " "), maxLen)
+	var b strings.Builder
+	for i, p := range parts {
+		// Chinese and Japanese put no space after a full stop.
+		if i > 0 && !strings.HasSuffix(parts[i-1], "。") && !strings.HasSuffix(parts[i-1], "！") && !strings.HasSuffix(parts[i-1], "？") {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p)
+	}
+	return truncate(b.String(), maxLen)
 }
 
 // FirstSentence returns the text up to and including its first sentence end.
