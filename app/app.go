@@ -147,7 +147,14 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 func (e *engine) httpServer(addr string) *http.Server {
+	return &http.Server{Addr: addr, Handler: e.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+}
+
+// httpHandler serves /healthz (the process is up), /readyz (the database answers) and
+// /metrics.
+func (e *engine) httpHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", e.met.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -158,7 +165,7 @@ func (e *engine) httpServer(addr string) *http.Server {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return mux
 }
 
 // openStore opens the configured database.

@@ -57,6 +57,7 @@ type engine struct {
 	every  time.Duration
 	chats  map[string]sender // by platform
 	client *river.Client[*sql.Tx]
+	met    *metrics
 
 	mu      sync.Mutex
 	matcher *match.Matcher
@@ -82,6 +83,7 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 		every: opts.SchedulerInterval, chats: map[string]sender{}, pollers: map[string]pollerEntry{},
 		fixed: opts.pollers,
 	}
+	e.met = newMetrics(st, opts.Logger)
 	if err := e.migrateJobs(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -250,8 +252,11 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 	p, err := e.pollerFor(src)
 	if err == nil {
 		var items []watchers.Item
+		start := time.Now()
 		items, err = p.Poll(ctx)
+		e.met.fetchSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		if err == nil {
+			e.met.polls.WithLabelValues(name, resultOK).Inc()
 			return e.record(ctx, src, p, items, all, dryRun)
 		}
 	}
@@ -259,6 +264,7 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 		// Shutting down is not the source's fault.
 		return res, ctx.Err()
 	}
+	e.met.polls.WithLabelValues(name, resultError).Inc()
 	log.Warn("poll failed", "err", err)
 	if !dryRun {
 		if rerr := e.store.RecordPollFailure(ctx, name, e.now(), err.Error()); rerr != nil {
@@ -287,8 +293,12 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 	if bf, ok := p.(bodyFetcher); ok && alerting && m.Len() > 0 {
 		e.fetchBodies(ctx, src.Name, bf, items)
 	}
-	var alerts []watchers.Alert
+	var (
+		alerts  []watchers.Alert
+		counted []watchers.Match
+	)
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		alerts, counted, res.New = nil, nil, 0 // the transaction may be retried
 		var jobs []river.InsertManyParams
 		for _, it := range items {
 			isNew, err := tx.InsertItem(ctx, it)
@@ -302,10 +312,12 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 			if !alerting {
 				continue
 			}
-			msgs, send, err := e.decide(ctx, tx, it, m.Match(it))
+			matches := m.Match(it)
+			msgs, send, err := e.decide(ctx, tx, it, matches)
 			if err != nil {
 				return err
 			}
+			counted = append(counted, matches...)
 			alerts = append(alerts, msgs...)
 			for _, id := range send {
 				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: id}})
@@ -337,6 +349,15 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 		return pollResult{}, err
 	}
 	res.Alerts = alerts
+	if !dryRun {
+		e.met.itemsNew.WithLabelValues(src.Name).Add(float64(res.New))
+		for _, mt := range counted {
+			e.met.matches.WithLabelValues(src.Name, string(mt.Field)).Inc()
+		}
+		for _, a := range alerts {
+			e.met.messages.WithLabelValues(string(a.Kind)).Inc()
+		}
+	}
 	e.log.Debug("polled", "source", src.Name, "items", len(items), "new", res.New, "messages", len(alerts), "baseline", !alerting)
 	return res, nil
 }
@@ -633,32 +654,33 @@ var errRootPending = errors.New("the alert's first message is not delivered yet"
 
 // deliver sends one recorded message, once: a delivery already recorded is not sent again.
 // Edits and thread replies go to the platform's reference of the alert's first message.
-func (e *engine) deliver(ctx context.Context, postID int64) error {
+func (e *engine) deliver(ctx context.Context, postID int64) (platform string, err error) {
 	if _, err := e.store.Delivery(ctx, postID); err == nil {
-		return nil
+		return "", nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
+		return "", err
 	}
-	a, err := e.store.Post(ctx, postID)
+	var a watchers.Alert
+	a, err = e.store.Post(ctx, postID)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("message %d: %w", postID, errPermanent)
+		return platform, fmt.Errorf("message %d: %w", postID, errPermanent)
 	}
 	if err != nil {
-		return err
+		return platform, err
 	}
-	platform, _, _ := strings.Cut(a.Channel, ":")
+	platform, _, _ = strings.Cut(a.Channel, ":")
 	chat, ok := e.chats[platform]
 	if !ok {
-		return fmt.Errorf("no %s chat is configured for channel %s: %w", platform, a.Channel, errPermanent)
+		return platform, fmt.Errorf("no %s chat is configured for channel %s: %w", platform, a.Channel, errPermanent)
 	}
 	msg := bot.Render(a)
 	if a.Kind == watchers.KindUpdate || a.Kind == watchers.KindFollowup {
 		root, err := e.store.RootRef(ctx, a.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("message %d: %w", postID, errRootPending)
+			return platform, fmt.Errorf("message %d: %w", postID, errRootPending)
 		}
 		if err != nil {
-			return err
+			return platform, err
 		}
 		if digest, ok := strings.CutPrefix(root, digestRefPrefix); ok {
 			// The first message went out in a digest: say what changed in the digest's thread.
@@ -670,27 +692,29 @@ func (e *engine) deliver(ctx context.Context, postID int64) error {
 			msg.ThreadOf = root
 		}
 	}
-	ref, err := chat.Send(ctx, a.Channel, msg)
+	var ref string
+	ref, err = chat.Send(ctx, a.Channel, msg)
 	if err != nil {
-		return fmt.Errorf("deliver message %d of alert %d to %s: %w", postID, a.ID, a.Channel, err)
+		return platform, fmt.Errorf("deliver message %d of alert %d to %s: %w", postID, a.ID, a.Channel, err)
 	}
 	if err := e.store.RecordDelivery(ctx, postID, a.Channel, ref); err != nil {
-		return err
+		return platform, err
 	}
+	e.met.deliveryLatency.WithLabelValues(platform).Observe(e.now().Sub(a.CreatedAt).Seconds())
 	if a.Kind == watchers.KindDigest {
 		// The messages a digest carried are delivered with it; later edits and replies
 		// about them go to the digest's thread.
 		parts, err := e.store.DigestParts(ctx, postID)
 		if err != nil {
-			return err
+			return platform, err
 		}
 		for _, p := range parts {
 			if err := e.store.RecordDelivery(ctx, p, a.Channel, digestRefPrefix+ref); err != nil {
-				return err
+				return platform, err
 			}
 		}
 	}
-	return nil
+	return platform, nil
 }
 
 // digestRefPrefix marks the recorded delivery of a message that went out in a digest.

@@ -82,19 +82,30 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	err := w.e.deliver(ctx, job.Args.PostID)
+	platform, err := w.e.deliver(ctx, job.Args.PostID)
 	var later *bot.RetryAfterError
+	result := resultOK
+	defer func() {
+		if platform == "" {
+			platform = "unknown"
+		}
+		w.e.met.deliveries.WithLabelValues(platform, result).Inc()
+	}()
 	switch {
 	case errors.Is(err, errPermanent), errors.Is(err, bot.ErrPermanent):
+		result = resultPermanent
 		w.e.log.Error("alert message cannot be delivered", "post_id", job.Args.PostID, "err", err)
 		return river.JobCancel(err)
 	case errors.Is(err, errRootPending):
 		// Wait for the first message without spending an attempt.
+		result = resultRetry
 		return river.JobSnooze(2 * time.Second)
 	case errors.As(err, &later):
+		result = resultRateLimited
 		w.e.log.Warn("chat platform asked to retry later", "post_id", job.Args.PostID, "retry_after", later.After)
 		return river.JobSnooze(max(later.After, time.Second))
 	case err != nil:
+		result = resultRetry
 		w.e.log.Warn("delivery failed; will retry", "post_id", job.Args.PostID, "attempt", job.Attempt, "err", err)
 	}
 	return err
