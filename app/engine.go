@@ -63,7 +63,8 @@ type engine struct {
 	matcher *match.Matcher
 	version int64
 	pollers map[string]pollerEntry
-	fixed   map[string]poller // sources replaced by tests
+	fedreg  map[string]*fedreg.Source // by configured name
+	fixed   map[string]poller         // sources replaced by tests
 }
 
 type pollerEntry struct {
@@ -81,10 +82,10 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 	e := &engine{
 		cfg: opts.Config, store: st, log: opts.Logger, now: opts.Now, http: opts.HTTPClient,
 		every: opts.SchedulerInterval, chats: map[string]sender{}, pollers: map[string]pollerEntry{},
-		fixed: opts.pollers,
+		fixed: opts.pollers, fedreg: map[string]*fedreg.Source{},
 	}
 	e.met = newMetrics(st, opts.Logger)
-	if err := e.migrateJobs(ctx); err != nil {
+	if err := st.Migrate(ctx, e.migrateJobs); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -113,6 +114,14 @@ func (e *engine) seed(ctx context.Context) error {
 		}
 		if err := e.store.UpsertSource(ctx, watchers.Source{Name: s.Name, Type: s.Type, URL: url, Schedule: s.Schedule, Origin: "config"}); err != nil {
 			return err
+		}
+		if s.Type == watchers.SourceFederalRegister && (s.PublicInspection == nil || *s.PublicInspection) {
+			pi := watchers.Source{Name: s.Name + watchers.PublicInspectionSuffix, Type: watchers.SourceFederalRegisterFiling,
+				URL: url, Schedule: s.PublicInspectionSchedule, Origin: "config"}
+			inConfig[pi.Name] = true
+			if err := e.store.UpsertSource(ctx, pi); err != nil {
+				return err
+			}
 		}
 	}
 	existing, err := e.store.Sources(ctx)
@@ -154,12 +163,6 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	if pe, ok := e.pollers[src.Name]; ok && pe.key == key {
 		return pe.p, nil
 	}
-	var cs *config.Source
-	for i := range e.cfg.Sources {
-		if e.cfg.Sources[i].Name == src.Name {
-			cs = &e.cfg.Sources[i]
-		}
-	}
 	var (
 		p   poller
 		err error
@@ -168,10 +171,11 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	case watchers.SourceFeed:
 		p, err = feed.New(src.Name, src.URL, feed.Options{Client: e.http, UserAgent: e.userAgent()})
 	case watchers.SourceFederalRegister:
-		if cs == nil {
-			return nil, fmt.Errorf("source %s: a Federal Register source must be configured in the file", src.Name)
-		}
-		p, err = e.newFedreg(*cs)
+		p, err = e.fedregSource(src.Name)
+	case watchers.SourceFederalRegisterFiling:
+		var fr *fedreg.Source
+		fr, err = e.fedregSource(strings.TrimSuffix(src.Name, watchers.PublicInspectionSuffix))
+		p = filingDesk{fr}
 	default:
 		err = fmt.Errorf("source %s: unknown type %q", src.Name, src.Type)
 	}
@@ -180,6 +184,50 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	}
 	e.pollers[src.Name] = pollerEntry{key: key, p: p}
 	return p, nil
+}
+
+// filingDesk polls a Federal Register source's public-inspection desk.
+type filingDesk struct{ *fedreg.Source }
+
+func (d filingDesk) Poll(ctx context.Context) ([]watchers.Item, error) {
+	return d.PollPublicInspection(ctx)
+}
+
+// fedregSource returns the one client of a configured Federal Register source, shared by
+// its document and public-inspection polls, full-text fetches and searches, so that they
+// keep to one rate limit. The caller holds e.mu.
+func (e *engine) fedregSource(name string) (*fedreg.Source, error) {
+	if fr, ok := e.fedreg[name]; ok {
+		return fr, nil
+	}
+	for _, cs := range e.cfg.Sources {
+		if cs.Name == name && cs.Type == watchers.SourceFederalRegister {
+			fr, err := e.newFedreg(cs)
+			if err != nil {
+				return nil, err
+			}
+			e.fedreg[name] = fr
+			return fr, nil
+		}
+	}
+	return nil, fmt.Errorf("source %s: a Federal Register source must be configured in the file", name)
+}
+
+// SearchDocuments searches the Federal Register through the first configured source.
+func (e *engine) SearchDocuments(ctx context.Context, term string, limit int) ([]watchers.Item, error) {
+	for _, cs := range e.cfg.Sources {
+		if cs.Type != watchers.SourceFederalRegister {
+			continue
+		}
+		e.mu.Lock()
+		fr, err := e.fedregSource(cs.Name)
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return fr.Search(ctx, term, limit)
+	}
+	return nil, errors.New("no Federal Register source is configured")
 }
 
 func (e *engine) newFedreg(cs config.Source) (*fedreg.Source, error) {
@@ -192,15 +240,14 @@ func (e *engine) newFedreg(cs config.Source) (*fedreg.Source, error) {
 		since = t
 	}
 	return fedreg.New(cs.Name, fedreg.Options{
-		BaseURL:          cs.BaseURL,
-		Agencies:         cs.Agencies,
-		Types:            cs.Types,
-		Since:            since,
-		PublicInspection: cs.PublicInspection == nil || *cs.PublicInspection,
-		Client:           e.http,
-		UserAgent:        e.userAgent(),
-		Now:              e.now,
-		Logger:           e.log,
+		BaseURL:   cs.BaseURL,
+		Agencies:  cs.Agencies,
+		Types:     cs.Types,
+		Since:     since,
+		Client:    e.http,
+		UserAgent: e.userAgent(),
+		Now:       e.now,
+		Logger:    e.log,
 	})
 }
 
@@ -265,13 +312,39 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 		return res, ctx.Err()
 	}
 	e.met.polls.WithLabelValues(name, resultError).Inc()
-	log.Warn("poll failed", "err", err)
 	if !dryRun {
-		if rerr := e.store.RecordPollFailure(ctx, name, e.now(), err.Error()); rerr != nil {
+		now := e.now()
+		if rerr := e.store.RecordPollFailure(ctx, name, now, err.Error()); rerr != nil {
 			return res, rerr
 		}
+		wait := backoff(src.Failures + 1)
+		var api *fedreg.APIError
+		if errors.As(err, &api) && api.RetryAfter > wait {
+			wait = api.RetryAfter
+		}
+		if rerr := e.store.DeferPoll(ctx, name, now.Add(wait)); rerr != nil {
+			return res, rerr
+		}
+		log.Warn("poll failed", "consecutive_failures", src.Failures+1, "next_try_within", wait.Round(time.Second), "err", err)
 	}
 	return res, &sourceError{source: name, err: err}
+}
+
+// Backoff of a failing source: the first retry after a minute, doubling with each failure
+// up to six hours, with ±20 % jitter. A source is never given up: its schedule still
+// applies when it is later than the backoff, and health shows every failure.
+const (
+	backoffBase = time.Minute
+	backoffCap  = 6 * time.Hour
+)
+
+func backoff(failures int) time.Duration {
+	d := backoffCap
+	if failures < 20 {
+		d = min(backoffBase<<(max(failures, 1)-1), backoffCap)
+	}
+	jitter := time.Duration(rand.Int64N(int64(d/5)*2+1)) - d/5
+	return d + jitter
 }
 
 // sourceError is a failed poll: the source's fault, already recorded in its health.
@@ -464,7 +537,7 @@ func (e *engine) fetchBodies(ctx context.Context, source string, bf bodyFetcher,
 		if err != nil || seen {
 			continue
 		}
-		if err := bf.FetchBody(ctx, &items[i]); err != nil {
+		if err := bf.FetchBody(ctx, &items[i]); err != nil && !errors.Is(err, fedreg.ErrNoFullText) {
 			e.log.Warn("fetch full text failed; matching title and abstract only", "source", source, "item_id", items[i].ID, "err", err)
 		}
 	}
@@ -731,10 +804,16 @@ func asFollowup(a watchers.Alert) watchers.Alert {
 
 // service is the conversation on this engine's store.
 func (e *engine) service() *bot.Service {
-	return bot.NewService(bot.Deps{
+	d := bot.Deps{
 		Watches: e.store, Mutes: e.store, Digests: e.store, Sources: e.store, Alerts: e.store,
 		Preview: e, Resolve: e, Log: e.log, Now: e.now,
-	})
+	}
+	for _, cs := range e.cfg.Sources {
+		if cs.Type == watchers.SourceFederalRegister {
+			d.Documents = e
+		}
+	}
+	return bot.NewService(d)
 }
 
 // previewWindow and previewScan bound the search for recent items a new watch would

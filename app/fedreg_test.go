@@ -37,10 +37,12 @@ func fakeFederalRegister(t *testing.T) (*httptest.Server, *atomic.Int64) {
 			fmt.Fprint(w, `{"count":0}`)
 		case strings.Contains(r.URL.Path, "/full_text/text/") && strings.Contains(r.URL.Path, "2024-00422"):
 			http.NotFound(w, r)
+		case strings.Contains(r.URL.Path, "/full_text/xml/") && !strings.Contains(r.URL.Path, "2024-00422"):
+			http.NotFound(w, r) // the others have raw text only
 		case strings.Contains(r.URL.Path, "/full_text/text/"):
 			bodies.Add(1)
 			w.Write(rawText)
-		case strings.Contains(r.URL.Path, "2024-00422") && strings.HasSuffix(r.URL.Path, ".xml"):
+		case strings.Contains(r.URL.Path, "/full_text/xml/") && strings.Contains(r.URL.Path, "2024-00422"):
 			bodies.Add(1)
 			w.Write(ruleXML)
 		default:
@@ -52,8 +54,8 @@ func fakeFederalRegister(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, &bodies
 }
 
-// An entity named only in a rule's body (its Supplement No. 4 table) is alerted, with the
-// table row as evidence, under the document's number as the event key.
+// An entity whose alias appears only in a rule's Supplement No. 4 table is alerted, with
+// the table row as evidence, under the document's number as the event key.
 func TestFederalRegisterBodyMatch(t *testing.T) {
 	srv, bodies := fakeFederalRegister(t)
 	dir := t.TempDir()
@@ -101,14 +103,17 @@ channels:
 		!strings.HasPrefix(a.URL, "https://www.federalregister.gov/") {
 		t.Errorf("alert: got %+v", a)
 	}
-	var inBody bool
+	var inRow bool
 	for _, m := range a.Matched {
-		if m.Where == "body" && strings.Contains(m.Snippet, "Intekh") {
-			inBody = true
+		if m.Where == "table_row" && m.Alias == "Intekh" && strings.Contains(m.Snippet, "Intekh") {
+			inRow = true
+		}
+		if m.Where == "body" && m.Alias == "Intekh" {
+			t.Errorf("Intekh matched in the body, but it is only in a table row: %+v", m)
 		}
 	}
-	if !inBody {
-		t.Errorf("no body evidence naming Intekh in %+v", a.Matched)
+	if !inRow {
+		t.Errorf("no table-row evidence naming Intekh in %+v", a.Matched)
 	}
 	fetched := bodies.Load()
 	if fetched == 0 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -62,6 +64,12 @@ type pollWorker struct {
 	e *engine
 }
 
+// pollTimeout bounds one poll: a Federal Register backfill at its self-imposed rate limits
+// is the longest.
+const pollTimeout = 10 * time.Minute
+
+func (w *pollWorker) Timeout(*river.Job[pollArgs]) time.Duration { return pollTimeout }
+
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	_, err := w.e.poll(ctx, job.Args.Source, false, false)
 	var se *sourceError
@@ -111,9 +119,18 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	return err
 }
 
+// jobDriver is River's driver for the store's database, always through database/sql so
+// that the client is one river.Client[*sql.Tx] whatever the dialect.
+func (e *engine) jobDriver() riverdriver.Driver[*sql.Tx] {
+	if e.store.Dialect() == store.Postgres {
+		return riverdatabasesql.New(e.store.DB())
+	}
+	return riversqlite.New(e.store.DB())
+}
+
 // migrateJobs applies River's own migrations to the shared database.
 func (e *engine) migrateJobs(ctx context.Context) error {
-	m, err := rivermigrate.New(riversqlite.New(e.store.DB()), &rivermigrate.Config{Logger: quiet(e.log)})
+	m, err := rivermigrate.New(e.jobDriver(), &rivermigrate.Config{Logger: quiet(e.log)})
 	if err != nil {
 		return fmt.Errorf("job engine migrations: %w", err)
 	}
@@ -135,10 +152,12 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 		Workers: workers,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		// River's defaults suit PostgreSQL's LISTEN/NOTIFY; SQLite is polled, so poll often.
-		FetchCooldown:        50 * time.Millisecond,
-		FetchPollInterval:    200 * time.Millisecond,
-		JobTimeout:           5 * time.Minute,
-		RescueStuckJobsAfter: 10 * time.Minute,
+		FetchCooldown:     50 * time.Millisecond,
+		FetchPollInterval: 200 * time.Millisecond,
+		// A killed process's running jobs are rescued soon after the longest job's timeout
+		// (a poll); deliveries and the schedule time out much sooner.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: pollTimeout + time.Minute,
 	}
 	if withSchedule {
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
@@ -147,7 +166,7 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 			&river.PeriodicJobOpts{ID: "schedule", RunOnStart: true},
 		)}
 	}
-	client, err := river.NewClient(riversqlite.New(e.store.DB()), cfg)
+	client, err := river.NewClient(e.jobDriver(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("job engine: %w", err)
 	}

@@ -63,7 +63,7 @@ func Render(a watchers.Alert) Message {
 		m.Note = ""
 	}
 	m.Facts = append(m.Facts, watchers.Fact{Label: "Source", Value: Clean(a.Item.Source)})
-	if !a.Item.Published.IsZero() && !hasFact(a.Item.Facts, "Published") {
+	if !a.Item.Published.IsZero() && a.Item.Fact("Published") == "" {
 		m.Facts = append(m.Facts, watchers.Fact{Label: "Published", Value: a.Item.Published.UTC().Format(time.DateOnly)})
 	}
 	for _, f := range a.Item.Facts {
@@ -85,15 +85,6 @@ func Render(a watchers.Alert) Message {
 		})
 	}
 	return m
-}
-
-func hasFact(fs []watchers.Fact, label string) bool {
-	for _, f := range fs {
-		if f.Label == label {
-			return true
-		}
-	}
-	return false
 }
 
 // Clean makes third-party text safe to show as plain text: control, zero-width and

@@ -21,7 +21,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, identity) DO NOTHING`
 ON CONFLICT (channel, event_key) DO UPDATE SET entities = excluded.entities, item = excluded.item,
 posted = CASE WHEN alerts.posted = 1 THEN 1 ELSE excluded.posted END, updated_at = excluded.updated_at`
 	sqlInsertPost = `INSERT INTO posts (alert_id, channel, kind, about, entities, item, summary, matches, note, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id, kind, about) DO NOTHING`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id, kind, about) DO NOTHING RETURNING id`
 	sqlSelectPost = `SELECT p.id, p.alert_id, p.channel, a.event_key, p.kind, p.entities, p.item, p.summary, p.matches, p.note, p.created_at
 FROM posts p JOIN alerts a ON a.id = p.alert_id WHERE p.id = ?`
 	sqlInsertDelivery = `INSERT INTO deliveries (post_id, channel, platform_ref, delivered_at) VALUES (?, ?, ?, ?)
@@ -137,15 +137,14 @@ func (q queries) InsertPost(ctx context.Context, a *watchers.Alert, about string
 	if err != nil {
 		return false, err
 	}
-	res, err := q.q.ExecContext(ctx, sqlInsertPost, a.ID, a.Channel, string(a.Kind), about, ents, item, a.Summary, matches, a.Note, ms(a.CreatedAt))
+	err = q.q.QueryRowContext(ctx, sqlInsertPost, a.ID, a.Channel, string(a.Kind), about, ents, item, a.Summary, matches, a.Note, ms(a.CreatedAt)).Scan(&a.PostID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // recorded before
+	}
 	if err != nil {
 		return false, fmt.Errorf("record %s message of alert %d: %w", a.Kind, a.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
-	}
-	a.PostID, err = res.LastInsertId()
-	return true, err
+	return true, nil
 }
 
 // Post returns one recorded message.

@@ -19,6 +19,7 @@ last_success_at, last_error, last_error_at, failures, items_seen FROM sources`
 	sqlDeleteSource  = `DELETE FROM sources WHERE name = ?`
 	sqlSetNextPoll   = `UPDATE sources SET next_poll = ? WHERE name = ?`
 	sqlMarkBaselined = `UPDATE sources SET baselined = 1 WHERE name = ?`
+	sqlDeferPoll     = `UPDATE sources SET next_poll = CASE WHEN next_poll < ? THEN ? ELSE next_poll END WHERE name = ?`
 	sqlRecordSuccess = `UPDATE sources SET last_poll_at = ?, last_success_at = ?, failures = 0, items_seen = items_seen + ? WHERE name = ?`
 	sqlRecordFailure = `UPDATE sources SET last_poll_at = ?, last_error = ?, last_error_at = ?, failures = failures + 1 WHERE name = ?`
 )
@@ -70,6 +71,14 @@ func (q queries) DueSources(ctx context.Context, now time.Time) ([]watchers.Sour
 func (q queries) SetNextPoll(ctx context.Context, name string, at time.Time) error {
 	if _, err := q.q.ExecContext(ctx, sqlSetNextPoll, ms(at), name); err != nil {
 		return fmt.Errorf("set next poll of %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeferPoll makes a source's next poll no earlier than at (backoff, Retry-After).
+func (q queries) DeferPoll(ctx context.Context, name string, at time.Time) error {
+	if _, err := q.q.ExecContext(ctx, sqlDeferPoll, ms(at), ms(at), name); err != nil {
+		return fmt.Errorf("defer poll of %s: %w", name, err)
 	}
 	return nil
 }

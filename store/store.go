@@ -1,32 +1,34 @@
-// Package store owns Vigil's persistence: the database connection, the embedded schema
-// migrations and one method per query for watches (with their audit log), sources (with
-// their health), seen items, alerts and deliveries.
+// Package store owns Vigil's persistence: the database connection (SQLite by default,
+// PostgreSQL for several replicas), the embedded schema migrations and one method per
+// query for watches (with their audit log), sources (with their health), seen items,
+// alerts, their messages and deliveries, mutes, digests and chat state.
 //
 // Duplicates are prevented here, by UNIQUE keys, not by memory. The database/sql drivers
-// (modernc.org/sqlite, later pgx) are imported only by this package. It knows nothing of
-// chat platforms, feeds or the job engine.
+// (modernc.org/sqlite, pgx) are imported only by this package. It knows nothing of chat
+// platforms, feeds or the job engine.
 package store
 
 import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for several replicas
 	"github.com/pressly/goose/v3"
 	"github.com/vigilbot/vigil/watchers"
 	_ "modernc.org/sqlite" // the embedded database, pure Go
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Errors callers can test with errors.Is.
@@ -54,8 +56,14 @@ type Store struct {
 	queries
 	db      *sql.DB
 	dialect string
-	path    string
+	path    string // SQLite's file, for messages
 }
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
 
 // Tx is an open transaction with the same query methods as Store.
 type Tx struct {
@@ -72,9 +80,9 @@ type Option func(*Store)
 // WithClock sets the clock used for created_at and similar times (tests).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// Open opens (creating if needed) the database that dbURL names and applies the schema
-// migrations. dbURL is "sqlite:PATH" (relative to the working directory) or
-// "sqlite:///ABSOLUTE/PATH".
+// Open opens (creating if needed) the database that dbURL names: "sqlite:PATH" (relative
+// to the working directory), "sqlite:///ABSOLUTE/PATH" or "postgres://…". Call Migrate
+// before using it.
 func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	s := &Store{queries: queries{now: time.Now}}
 	for _, o := range opts {
@@ -97,22 +105,70 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 		db.SetMaxOpenConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		s.db, s.dialect, s.path = db, "sqlite", path
+		s.db, s.dialect, s.path = db, SQLite, path
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
-		return nil, errors.New("database: PostgreSQL is not supported by this version yet; use sqlite:PATH")
+		db, err := sql.Open("pgx", dbURL)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactURL(dbURL), err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(5)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.db, s.dialect, s.path = db, Postgres, redactURL(dbURL)
 	default:
-		return nil, fmt.Errorf("database: unsupported url %q: want sqlite:PATH", redactURL(dbURL))
+		return nil, fmt.Errorf("database: unsupported url %q: want sqlite:PATH or postgres://…", redactURL(dbURL))
 	}
-	s.q = s.db
+	s.q = dialectQuerier(s.dialect, s.db)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open database %s: %w", s.path, err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, err
-	}
 	return s, nil
+}
+
+// dialectQuerier adapts the queries, written with ? placeholders, to the dialect.
+func dialectQuerier(dialect string, q querier) querier {
+	if dialect == Postgres {
+		return rebinder{q}
+	}
+	return q
+}
+
+// rebinder turns ? placeholders into PostgreSQL's $1, $2, … (outside quoted literals).
+type rebinder struct{ q querier }
+
+func (r rebinder) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.q.ExecContext(ctx, rebind(query), args...)
+}
+
+func (r rebinder) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, rebind(query), args...)
+}
+
+func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, rebind(query), args...)
+}
+
+func rebind(query string) string {
+	var (
+		b      strings.Builder
+		n      int
+		quoted bool
+	)
+	b.Grow(len(query) + 8)
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func sqlitePath(dbURL string) (string, error) {
@@ -149,12 +205,36 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+// migrationLockID is the PostgreSQL advisory lock that serialises migrations of replicas
+// starting at once ("vigil" in ASCII).
+const migrationLockID = 0x766967696c
+
+// Migrate applies Vigil's schema migrations, then each of more (the job engine's), all
+// under one lock on PostgreSQL: two replicas migrating an empty database at once would
+// otherwise fail.
+func (s *Store) Migrate(ctx context.Context, more ...func(context.Context) error) error {
+	if s.dialect == Postgres {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
+			return fmt.Errorf("migrate: take the migration lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
+		}()
+	}
+	fsys, err := fs.Sub(migrations, "migrations/"+s.dialect)
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, fsys, goose.WithDisableGlobalRegistry(true))
+	dialect := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, s.db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -165,13 +245,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, r := range results {
 		slog.Default().Debug("applied migration", "version", r.Source.Version)
 	}
+	for _, m := range more {
+		if err := m(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // DB returns the connection pool, shared with the job engine.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Dialect is "sqlite" (or later "postgres").
+// Dialect is SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }
 
 // Close closes the database.
@@ -184,7 +269,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{queries: queries{q: sqlTx, now: s.now}, tx: sqlTx}
+	tx := &Tx{queries: queries{q: dialectQuerier(s.dialect, sqlTx), now: s.now}, tx: sqlTx}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err

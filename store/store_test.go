@@ -10,13 +10,16 @@ import (
 	"github.com/vigilbot/vigil/watchers"
 )
 
-func openTest(t *testing.T) *Store {
+func openTest(t *testing.T, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "sub", "vigil.db"))
+	s, err := Open(context.Background(), testURL(t), opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
 	return s
 }
 
@@ -37,6 +40,9 @@ func TestOpenTwiceKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "console:main", Name: "ZTE", CreatedBy: "me"}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +52,9 @@ func TestOpenTwiceKeepsData(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
 	ws, err := s.Watches(ctx, "console:main")
 	if err != nil || len(ws) != 1 || ws[0].Name != "ZTE" {
 		t.Fatalf("Watches after reopen: got %v, %v; want [ZTE]", ws, err)
@@ -257,11 +266,7 @@ func TestItemsAlertsDeliveriesAreUnique(t *testing.T) {
 func TestMutes(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"), WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, WithClock(func() time.Time { return now }))
 	if err := s.Mute(ctx, "c", "Hikvision", now.Add(time.Hour), "alice"); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 const (
 	sqlInsertWatch = `INSERT INTO watches (channel, name, name_key, aliases, exclude, created_by, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, name_key) DO NOTHING`
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, name_key) DO NOTHING RETURNING id`
 	sqlUpdateWatchTerms = `UPDATE watches SET aliases = ?, exclude = ? WHERE channel = ? AND name_key = ?
 AND (aliases <> ? OR exclude <> ?)`
 	sqlDeleteWatch  = `DELETE FROM watches WHERE channel = ? AND name_key = ?`
@@ -41,15 +41,14 @@ func (q queries) AddWatch(ctx context.Context, w watchers.Watch) (watchers.Watch
 		return w, errors.New("add watch: name and channel are required")
 	}
 	w.CreatedAt = q.now().UTC()
-	res, err := q.q.ExecContext(ctx, sqlInsertWatch, w.Channel, w.Name, nameKey(w.Name),
-		encodeList(w.Aliases), encodeList(w.Exclude), w.CreatedBy, ms(w.CreatedAt))
+	err := q.q.QueryRowContext(ctx, sqlInsertWatch, w.Channel, w.Name, nameKey(w.Name),
+		encodeList(w.Aliases), encodeList(w.Exclude), w.CreatedBy, ms(w.CreatedAt)).Scan(&w.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, fmt.Errorf("watch %q in %s: %w", w.Name, w.Channel, ErrExists)
+	}
 	if err != nil {
 		return w, fmt.Errorf("add watch %q: %w", w.Name, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return w, fmt.Errorf("watch %q in %s: %w", w.Name, w.Channel, ErrExists)
-	}
-	w.ID, _ = res.LastInsertId()
 	detail := fmt.Sprintf("aliases=%s exclude=%s", encodeList(w.Aliases), encodeList(w.Exclude))
 	if err := q.changed(ctx, w.Channel, w.Name, "add", w.CreatedBy, detail); err != nil {
 		return w, err

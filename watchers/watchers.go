@@ -82,6 +82,22 @@ type Fact struct {
 	Value string
 }
 
+// Fact labels the pipeline itself reads; sources add others freely.
+const (
+	FactAction   = "Action"   // what a document does ("Final rule."), the start of its summary
+	FactDocument = "Document" // the number of the document the item's text is
+)
+
+// Fact returns the value of the first fact with the label, or "".
+func (it Item) Fact(label string) string {
+	for _, f := range it.Facts {
+		if f.Label == label {
+			return f.Value
+		}
+	}
+	return ""
+}
+
 // Step is a lifecycle step of a document: the same document seen again at a later step
 // is the same event, and its alert is updated rather than repeated.
 type Step string
@@ -95,10 +111,17 @@ const (
 )
 
 // SeenKey is the key under which the store records the item as seen: the identity, plus
-// the lifecycle step for documents, so that each step of a document is new once.
+// the lifecycle step for documents, so that each step of a document is new once — and,
+// for a correction, the correcting document's number, since a document may be corrected
+// more than once.
 func (it Item) SeenKey() string {
-	if it.Step == "" {
+	switch it.Step {
+	case "":
 		return it.ID
+	case StepCorrected:
+		if doc := it.Fact(FactDocument); doc != "" {
+			return it.ID + "@" + string(it.Step) + ":" + strings.ToLower(doc)
+		}
 	}
 	return it.ID + "@" + string(it.Step)
 }
@@ -243,11 +266,17 @@ func StepNote(it Item) string {
 	return "Updated"
 }
 
-// Source kinds.
+// Source kinds. A Federal Register source polls the published documents; its public
+// inspection desk is polled as a source of its own, on its own schedule.
 const (
-	SourceFeed            = "feed"
-	SourceFederalRegister = "federalregister"
+	SourceFeed                  = "feed"
+	SourceFederalRegister       = "federalregister"
+	SourceFederalRegisterFiling = "federalregister_public_inspection"
 )
+
+// PublicInspectionSuffix names the public-inspection source of a Federal Register source
+// ("fedreg/public-inspection"); configured names cannot contain the slash.
+const PublicInspectionSuffix = "/public-inspection"
 
 // Source is a place items come from, with its schedule and its health.
 type Source struct {

@@ -81,3 +81,20 @@ func TestMessages(t *testing.T) {
 		})
 	}
 }
+
+func TestSeenKey(t *testing.T) {
+	tests := []struct {
+		it   Item
+		want string
+	}{
+		{Item{ID: "guid:1"}, "guid:1"},
+		{Item{ID: "fr:2019-22210", Step: StepPublished}, "fr:2019-22210@published"},
+		{Item{ID: "fr:2019-22210", Step: StepCorrected, Facts: []Fact{{Label: FactDocument, Value: "C1-2019-22210"}}}, "fr:2019-22210@corrected:c1-2019-22210"},
+		{Item{ID: "fr:2019-22210", Step: StepCorrected}, "fr:2019-22210@corrected"},
+	}
+	for _, tt := range tests {
+		if got := tt.it.SeenKey(); got != tt.want {
+			t.Errorf("SeenKey(%+v) = %q, want %q", tt.it, got, tt.want)
+		}
+	}
+}

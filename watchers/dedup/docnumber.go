@@ -32,16 +32,16 @@ func DocumentNumber(s string) string {
 		return fallback
 	}
 	tok := strings.TrimRight(fields[0], ".,;:])")
-	if isDocumentNumber(tok) {
+	if IsDocumentNumber(tok) {
 		return tok
 	}
 	return fallback
 }
 
-// isDocumentNumber reports whether s (lower case) is shaped like a document number: two to
+// IsDocumentNumber reports whether s (lower case) is shaped like a document number: two to
 // four hyphen-separated parts of letters and digits, the last of at least three digits, as
 // in "2019-22210", "93-32104", "e9-12940" and "c1-2026-01234".
-func isDocumentNumber(s string) bool {
+func IsDocumentNumber(s string) bool {
 	if len(s) > 32 {
 		return false
 	}
@@ -95,7 +95,7 @@ func DocumentLink(link string) (string, bool) {
 		return "", false
 	}
 	num = strings.ToLower(num)
-	if !isDocumentNumber(num) {
+	if !IsDocumentNumber(num) {
 		return "", false
 	}
 	return num, true

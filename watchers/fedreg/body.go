@@ -1,31 +1,92 @@
 package fedreg
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	stdhtml "html"
-	"io"
 	"net/url"
-	"regexp"
 	"strings"
 
-	"golang.org/x/net/html"
+	"github.com/vigilbot/vigil/watchers"
 )
+
+// bodyRef holds the full-text links of one document, rebased onto the base URL.
+type bodyRef struct {
+	number string // the document the text is, as the API spells it
+	raw    string
+	xml    string
+	html   string
+}
 
 func (r bodyRef) empty() bool { return r.raw == "" && r.xml == "" && r.html == "" }
 
-// lookupBody asks the API for a document's full-text links.
-func (s *Source) lookupBody(ctx context.Context, number string) (bodyRef, error) {
+// FetchBody fills it.Body and it.Rows with the full text of the item's document at its step:
+//   - published: the GPO XML (at most 1 request/s), whose table rows become Rows; else the
+//     raw text, else the HTML body;
+//   - corrected: the same, of the correction document (its Document fact);
+//   - on public inspection or withdrawn: the filing's raw text (the desk has no XML; its
+//     PDF is not read, and a filing without raw text gives ErrNoFullText).
+//
+// The links come from the last Poll or PollPublicInspection, else from the document's own
+// API record, so an item may be fetched in another process than the one that polled it.
+func (s *Source) FetchBody(ctx context.Context, it *watchers.Item) error {
+	if it == nil {
+		return errors.New("fedreg: nil item")
+	}
+	number, ok := strings.CutPrefix(it.ID, idPrefix)
+	if !ok || number == "" {
+		return fmt.Errorf("fedreg: item %q is not a Federal Register document", it.ID)
+	}
+	desk := it.Step == watchers.StepPublicInspection || it.Step == watchers.StepWithdrawn
+	s.mu.Lock()
+	refs := s.docRefs
+	if desk {
+		refs = s.deskRefs
+	}
+	ref, known := refs[it.SeenKey()]
+	s.mu.Unlock()
+
+	if !known || ref.empty() {
+		// Numbers are normalised to lower case; the API spells letters in upper case.
+		apiNumber := factValue(it.Facts, FactDocument)
+		switch {
+		case known && ref.number != "":
+			apiNumber = ref.number
+		case apiNumber == "" && it.Step == watchers.StepCorrected:
+			return fmt.Errorf("fedreg: document %s: a correction without its own number (the %s fact)", number, FactDocument)
+		case apiNumber == "":
+			apiNumber = strings.ToUpper(number)
+		}
+		var err error
+		if desk {
+			ref, err = s.lookupFiling(ctx, apiNumber)
+		} else {
+			ref, err = s.lookupDocument(ctx, apiNumber)
+		}
+		if err != nil {
+			return fmt.Errorf("fedreg: document %s: %w", apiNumber, err)
+		}
+	}
+	text, err := s.fetchText(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("fedreg: document %s: %w", cmp.Or(ref.number, number), err)
+	}
+	it.Body, it.Rows = text.body, text.rows
+	return nil
+}
+
+// lookupDocument asks the API for a published document's full-text links.
+func (s *Source) lookupDocument(ctx context.Context, number string) (bodyRef, error) {
+	if !isDocumentNumber(strings.ToLower(number)) {
+		return bodyRef{}, fmt.Errorf("not a document number: %q", number)
+	}
 	q := url.Values{}
 	for _, f := range bodyFields {
 		q.Add("fields[]", f)
 	}
-	u := s.endpoint("documents/"+number+".json", q)
 	var d apiDocument
-	if err := s.getJSON(ctx, u, &d); err != nil {
+	if err := s.getJSON(ctx, s.endpoint("documents/"+number+".json", q), &d); err != nil {
 		return bodyRef{}, err
 	}
 	return bodyRef{
@@ -36,18 +97,32 @@ func (s *Source) lookupBody(ctx context.Context, number string) (bodyRef, error)
 	}, nil
 }
 
-// fetchText reads the first full text that can be had, in order of preference: raw text (the
-// cheapest), GPO XML (limited to 1 request/s), the HTML body.
-func (s *Source) fetchText(ctx context.Context, ref bodyRef) (string, error) {
+// lookupFiling asks the API for a filing's raw-text link.
+func (s *Source) lookupFiling(ctx context.Context, number string) (bodyRef, error) {
+	if !isDocumentNumber(strings.ToLower(number)) {
+		return bodyRef{}, fmt.Errorf("not a document number: %q", number)
+	}
+	var d apiInspection
+	if err := s.getJSON(ctx, s.endpoint("public-inspection-documents/"+number+".json", url.Values{}), &d); err != nil {
+		return bodyRef{}, err
+	}
+	return bodyRef{number: number, raw: s.link(d.RawTextURL)}, nil
+}
+
+// fetchText reads the first full text that can be had, in order of preference: the GPO XML
+// (its tables are structured, so a name in a row stays whole; limited to 1 request/s), the
+// raw text (its tables are laid out in columns), the HTML body. A refusal to serve (429,
+// 503) or the end of ctx stops there rather than asking again for another form.
+func (s *Source) fetchText(ctx context.Context, ref bodyRef) (fullText, error) {
 	type source struct {
 		link    string
 		extra   []*limiter
-		convert func([]byte) (string, error)
+		convert func([]byte) (fullText, error)
 	}
 	var errs []error
 	for _, src := range []source{
-		{ref.raw, nil, rawText},
 		{ref.xml, []*limiter{s.xmlLimit}, xmlText},
+		{ref.raw, nil, rawText},
 		{ref.html, nil, htmlText},
 	} {
 		if src.link == "" {
@@ -60,317 +135,19 @@ func (s *Source) fetchText(ctx context.Context, ref bodyRef) (string, error) {
 		}
 		b, err := s.get(ctx, u, "*/*", maxTextBytes, src.extra...)
 		if err == nil {
-			var text string
+			var text fullText
 			if text, err = src.convert(b); err == nil {
 				return text, nil
 			}
 		}
-		if ctx.Err() != nil {
-			return "", err
+		var apiErr *APIError
+		if ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.throttled()) {
+			return fullText{}, err
 		}
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
-		return "", ErrNoFullText
+		return fullText{}, ErrNoFullText
 	}
-	return "", errors.Join(errs...)
+	return fullText{}, errors.Join(errs...)
 }
-
-// The raw text is plain text, but served wrapped in <html>…<pre>; only the wrapper and the
-// few real HTML tags inside it (a GPO link) go, since the text itself holds stray tokens such
-// as "<Clinton1>" that are part of it.
-var (
-	preOpen  = regexp.MustCompile(`(?is)^\s*(?:<!doctype[^>]*>\s*)?<html\b.*?<pre\b[^>]*>`)
-	preClose = regexp.MustCompile(`(?is)</pre>\s*(?:</body>\s*)?(?:</html>\s*)?$`)
-	htmlTags = regexp.MustCompile(`(?i)</?(?:a|b|i|u|em|strong|span|font|sup|sub)\b[^>]*>`)
-)
-
-// rawText returns the raw text without its HTML wrapper, one line per line.
-func rawText(b []byte) (string, error) {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	if loc := preOpen.FindStringIndex(s); loc != nil {
-		s = s[loc[1]:]
-		if loc := preClose.FindStringIndex(s); loc != nil {
-			s = s[:loc[0]]
-		}
-		s = stdhtml.UnescapeString(htmlTags.ReplaceAllString(s, ""))
-	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t\r\f\v")
-	}
-	return strings.Trim(strings.Join(lines, "\n"), "\n"), nil
-}
-
-// GPO XML elements that stay inside their line; every other element is a block of its own.
-var inlineXML = map[string]bool{
-	"E": true, "FR": true, "AC": true, "FTREF": true, "B": true, "I": true, "SUB": true,
-	"SUP": true, "LINK": true, "QUOTE": true,
-}
-
-// GPO XML elements whose content is not text: footnote markers (which would glue digits to
-// names) and page markers.
-var droppedXML = map[string]bool{"SU": true, "PRTPAGE": true, "GID": true}
-
-// xmlText returns the text of GPO XML (a document's full_text_xml_url, or a daily issue): one
-// line per paragraph or heading, and each table row on one line with its cells separated by
-// " | " (list items inside a cell stay in the row).
-func xmlText(b []byte) (string, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
-	var w textWriter
-	skip := 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", fmt.Errorf("full-text XML: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			name := strings.ToUpper(t.Name.Local)
-			switch {
-			case skip > 0 || droppedXML[name]:
-				skip++
-				w.space()
-			case name == "ROW" || name == "BOXHD":
-				w.startRow()
-			case name == "ENT" || name == "CHED":
-				w.startCell()
-			case !inlineXML[name]:
-				w.block()
-			}
-		case xml.EndElement:
-			name := strings.ToUpper(t.Name.Local)
-			switch {
-			case skip > 0:
-				skip--
-			case name == "ROW" || name == "BOXHD":
-				w.endRow()
-			case name == "ENT" || name == "CHED":
-				w.endCell()
-			case !inlineXML[name]:
-				w.block()
-			}
-		case xml.CharData:
-			if skip == 0 {
-				w.text(string(t))
-			}
-		}
-	}
-	return w.String(), nil
-}
-
-// HTML elements that break lines; table rows and cells are handled apart.
-var blockHTML = map[string]bool{
-	"address": true, "article": true, "aside": true, "blockquote": true, "br": true,
-	"caption": true, "dd": true, "div": true, "dl": true, "dt": true, "figcaption": true,
-	"footer": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
-	"header": true, "hr": true, "li": true, "main": true, "nav": true, "ol": true, "p": true,
-	"pre": true, "section": true, "table": true, "tbody": true, "thead": true, "tfoot": true,
-	"ul": true, "body": true, "html": true,
-}
-
-// HTML elements whose content is not text.
-var skippedHTML = map[string]bool{
-	"script": true, "style": true, "noscript": true, "template": true, "head": true,
-	"svg": true, "iframe": true,
-}
-
-// htmlText returns the text of an HTML body: one line per block, each table row on one line
-// with its cells separated by " | ", line breaks inside <pre> kept.
-func htmlText(b []byte) (string, error) {
-	z := html.NewTokenizer(bytes.NewReader(b))
-	var w textWriter
-	skip, pre := 0, 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			if err := z.Err(); err != io.EOF {
-				return "", fmt.Errorf("full-text HTML: %w", err)
-			}
-			return w.String(), nil
-		case html.TextToken:
-			if skip > 0 {
-				continue
-			}
-			text := string(z.Text())
-			if pre == 0 {
-				w.text(text)
-				continue
-			}
-			for i, l := range strings.Split(text, "\n") {
-				if i > 0 {
-					w.block()
-				}
-				w.text(l)
-			}
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
-			tag := string(name)
-			end := tt == html.EndTagToken
-			if skippedHTML[tag] {
-				if tt == html.StartTagToken {
-					skip++
-				} else if end && skip > 0 {
-					skip--
-				}
-				continue
-			}
-			if skip > 0 {
-				continue
-			}
-			switch {
-			case tag == "tr":
-				if end {
-					w.endRow()
-				} else {
-					w.startRow()
-				}
-			case tag == "td" || tag == "th":
-				if end {
-					w.endCell()
-				} else if tt == html.StartTagToken {
-					w.startCell()
-				}
-			case tag == "pre":
-				if end && pre > 0 {
-					pre--
-				} else if tt == html.StartTagToken {
-					pre++
-				}
-				w.block()
-			case blockHTML[tag]:
-				w.block()
-			}
-		}
-	}
-}
-
-// textWriter assembles plain text: whitespace inside a line is folded, blocks end lines, and
-// a table row becomes one line of its non-empty cells joined by " | ".
-type textWriter struct {
-	out   strings.Builder
-	line  strings.Builder
-	cell  strings.Builder
-	row   []string
-	rows  int // depth of open rows
-	cells int // depth of open cells
-}
-
-func (w *textWriter) text(s string) {
-	switch {
-	case w.cells > 0:
-		w.cell.WriteString(s)
-	default:
-		w.line.WriteString(s)
-	}
-}
-
-// space separates words without ending the line (a block inside a table cell).
-func (w *textWriter) space() { w.text(" ") }
-
-func (w *textWriter) block() {
-	if w.cells > 0 || w.rows > 0 {
-		w.space()
-		return
-	}
-	w.flush()
-}
-
-func (w *textWriter) flush() {
-	if l := fold(w.line.String()); l != "" {
-		w.out.WriteString(l)
-		w.out.WriteByte('\n')
-	}
-	w.line.Reset()
-}
-
-func (w *textWriter) startRow() {
-	if w.rows > 0 || w.cells > 0 {
-		w.rows++ // a table inside a cell stays in that cell's row
-		w.space()
-		return
-	}
-	w.flush()
-	w.rows = 1
-	w.row = w.row[:0]
-}
-
-func (w *textWriter) endRow() {
-	if w.rows == 0 {
-		return
-	}
-	w.rows--
-	if w.rows > 0 {
-		w.space()
-		return
-	}
-	if w.cells > 0 { // a cell left open
-		w.cells = 1
-		w.endCell()
-	}
-	// Text between cells (there should be none) counts as a cell of its own.
-	if l := fold(w.line.String()); l != "" {
-		w.row = append(w.row, l)
-	}
-	w.line.Reset()
-	if len(w.row) > 0 {
-		w.out.WriteString(strings.Join(w.row, " | "))
-		w.out.WriteByte('\n')
-	}
-	w.row = w.row[:0]
-}
-
-func (w *textWriter) startCell() {
-	if w.cells > 0 {
-		w.cells++
-		w.space()
-		return
-	}
-	if w.rows == 0 {
-		w.block() // a cell outside any row is a line of its own
-	}
-	w.cells = 1
-	w.cell.Reset()
-}
-
-func (w *textWriter) endCell() {
-	if w.cells == 0 {
-		return
-	}
-	w.cells--
-	if w.cells > 0 {
-		w.space()
-		return
-	}
-	c := fold(w.cell.String())
-	w.cell.Reset()
-	if c == "" {
-		return
-	}
-	if w.rows > 0 {
-		w.row = append(w.row, c)
-		return
-	}
-	w.out.WriteString(c)
-	w.out.WriteByte('\n')
-}
-
-func (w *textWriter) String() string {
-	for w.cells > 0 {
-		w.endCell()
-	}
-	for w.rows > 0 {
-		w.endRow()
-	}
-	w.flush()
-	return strings.TrimSuffix(strings.ToValidUTF8(w.out.String(), "\uFFFD"), "\n")
-}
-
-func fold(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,10 +26,12 @@ const (
 
 // APIError is a non-2xx answer of the API.
 type APIError struct {
-	Endpoint   string        // the request's path, without its query
-	Status     int           // HTTP status code
-	Message    string        // the API's own message, shortened; may be empty
-	RetryAfter time.Duration // from a Retry-After header; zero when absent
+	Endpoint string // the request's path, without its query
+	Status   int    // HTTP status code
+	Message  string // the API's own message, shortened; may be empty
+	// RetryAfter is how long to wait before asking again: the Retry-After header, or for a
+	// 429 or 503 without one the client's own backoff; zero when the answer said nothing.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {
@@ -51,32 +52,32 @@ func (e *APIError) Temporary() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
-// limiter spaces requests at least interval apart, FIFO by arrival.
-type limiter struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time // earliest start of the next request
+// throttled reports whether the API asked the client to slow down.
+func (e *APIError) throttled() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 }
 
-func newLimiter(interval time.Duration) *limiter { return &limiter{interval: interval} }
+// How a 429 or 503 is honoured: the request is retried inside the same call while the wait
+// it asks for is short, and every request of the Source holds off until then. A longer wait,
+// or a third refusal, is returned as an *APIError with RetryAfter for the caller to
+// reschedule; until that time has passed, requests fail at once with such an error instead
+// of being sent.
+const (
+	maxAttempts  = 3
+	maxRetryWait = 20 * time.Second
+	firstBackoff = time.Second // for a 429 or 503 without Retry-After, doubled per attempt
+)
 
-// wait blocks until the caller may send a request, or ctx ends.
-func (l *limiter) wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.interval)
-	l.mu.Unlock()
+// clock is the time the Source lives in: the real one, or a test's.
+type clock struct {
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
 
-	d := at.Sub(now)
+// sleepTimer waits d on a real timer, or until ctx ends.
+func sleepTimer(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return nil
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -87,6 +88,51 @@ func (l *limiter) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// limiter spaces requests at least interval apart, FIFO by arrival.
+type limiter struct {
+	interval time.Duration
+	turn     chan struct{} // held by the one request waiting on this limit and another
+	mu       sync.Mutex
+	next     time.Time // earliest start of the next request
+}
+
+func newLimiter(interval time.Duration) *limiter {
+	return &limiter{interval: interval, turn: make(chan struct{}, 1)}
+}
+
+// wait blocks until the caller may send a request, or ctx ends.
+func (l *limiter) wait(ctx context.Context, c clock) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	now := c.now()
+	at := l.next
+	if at.Before(now) {
+		at = now
+	}
+	l.next = at.Add(l.interval)
+	l.mu.Unlock()
+	if d := at.Sub(now); d > 0 {
+		return c.sleep(ctx, d)
+	}
+	return nil
+}
+
+// acquire takes the turn on this limit, for a request that has another limit to wait for
+// after this one: until it is sent, no other request may take a slot here, since the slot
+// that follows depends on when this request really goes out.
+func (l *limiter) acquire(ctx context.Context) error {
+	select {
+	case l.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *limiter) release() { <-l.turn }
 
 // sent records a request that went out at t, later perhaps than the slot wait gave it.
 func (l *limiter) sent(t time.Time) {
@@ -138,19 +184,86 @@ func (s *Source) getJSON(ctx context.Context, u *url.URL, v any) error {
 	return nil
 }
 
-// get requests u under the rate limit (and the extra limiters given) and returns its body.
-// Errors name the path but never the query.
+// get requests u under the rate limits (the overall one and the extra ones given) and
+// returns its body, honouring Retry-After as described at maxAttempts. Errors name the path
+// but never the query.
 func (s *Source) get(ctx context.Context, u *url.URL, accept string, max int64, extra ...*limiter) ([]byte, error) {
-	// The narrower limits first: the overall slot is taken last, just before sending.
-	limits := append(slices.Clone(extra), s.limit)
-	for _, l := range limits {
-		if err := l.wait(ctx); err != nil {
+	for attempt := 1; ; attempt++ {
+		if err := s.holdOff(ctx, u); err != nil {
 			return nil, err
 		}
+		b, err := s.send(ctx, u, accept, max, extra)
+		var apiErr *APIError
+		if err == nil || !errors.As(err, &apiErr) || !apiErr.throttled() {
+			return b, err
+		}
+		wait := apiErr.RetryAfter
+		if wait <= 0 {
+			wait = firstBackoff << (attempt - 1)
+			apiErr.RetryAfter = wait
+		}
+		s.hold(apiErr.Status, wait)
+		if attempt >= maxAttempts || wait > maxRetryWait {
+			return nil, apiErr
+		}
+		s.log.Info("federal register asked to slow down; retrying",
+			"endpoint", u.Path, "status", apiErr.Status, "retry_after", wait, "attempt", attempt)
 	}
-	sent := time.Now()
-	for _, l := range limits {
-		l.sent(sent) // a later limit may have delayed this request past its slot
+}
+
+// hold makes every request of the Source wait until d from now.
+func (s *Source) hold(status int, d time.Duration) {
+	until := s.clock.now().Add(d)
+	s.mu.Lock()
+	if until.After(s.holdUntil) {
+		s.holdUntil, s.holdStatus = until, status
+	}
+	s.mu.Unlock()
+}
+
+// holdOff waits out a hold the API asked for, or fails at once when it is long.
+func (s *Source) holdOff(ctx context.Context, u *url.URL) error {
+	s.mu.Lock()
+	until, status := s.holdUntil, s.holdStatus
+	s.mu.Unlock()
+	d := until.Sub(s.clock.now())
+	if d <= 0 {
+		return nil
+	}
+	if d > maxRetryWait {
+		return &APIError{Endpoint: u.Path, Status: status, Message: "not sent: holding off as the API asked", RetryAfter: d}
+	}
+	return s.clock.sleep(ctx, d)
+}
+
+// slot waits until a request may go out under the narrower limits given and the overall
+// one, and records it as sent now. Each narrower limit is held from its wait until then;
+// the overall slot is taken last, just before sending.
+func (s *Source) slot(ctx context.Context, extra []*limiter) error {
+	for _, l := range extra {
+		if err := l.acquire(ctx); err != nil {
+			return err
+		}
+		defer l.release()
+		if err := l.wait(ctx, s.clock); err != nil {
+			return err
+		}
+	}
+	if err := s.limit.wait(ctx, s.clock); err != nil {
+		return err
+	}
+	sent := s.clock.now()
+	s.limit.sent(sent)
+	for _, l := range extra {
+		l.sent(sent) // the overall limit may have delayed this request past its slot
+	}
+	return nil
+}
+
+// send makes one request under the rate limits.
+func (s *Source) send(ctx context.Context, u *url.URL, accept string, max int64, extra []*limiter) ([]byte, error) {
+	if err := s.slot(ctx, extra); err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -175,7 +288,7 @@ func (s *Source) get(ctx context.Context, u *url.URL, accept string, max int64, 
 			Endpoint:   u.Path,
 			Status:     resp.StatusCode,
 			Message:    apiMessage(b),
-			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), s.clock.now()),
 		}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))

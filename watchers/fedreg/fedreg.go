@@ -1,13 +1,16 @@
 // Package fedreg owns the Federal Register source: the API client (published documents by
-// agency and publication-date window, their full text, the public-inspection desk), document
-// number normalisation and the self-imposed rate limit.
+// agency and publication-date window, the public-inspection desk, full texts, the term
+// search), document number normalisation and the self-imposed rate limits.
 //
-// It returns Items with their text. It must not match watches, store anything or decide what
-// is new: the caller's store deduplicates by item ID, and the caller asks for a body only for
-// items it has not seen.
+// It returns Items that carry their lifecycle step (filed for public inspection, withdrawn,
+// published, corrected) under one identity per document, their facts and, on request, their
+// full text with table rows apart. It must not match watches, store anything or decide what
+// is new: the caller's store deduplicates by Item.SeenKey, and the caller asks for a body
+// only for items it has not seen.
 package fedreg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +41,13 @@ const (
 	xmlInterval     = time.Second     // 1 request/s for full-text XML
 )
 
+// Search limits: the number of documents Search returns by default and at most (the API's
+// largest page).
+const (
+	DefaultSearchLimit = 5
+	maxSearchLimit     = 1000
+)
+
 // documentTypes maps the search condition values to the type names the API answers with.
 var documentTypes = map[string]string{
 	"RULE":     "Rule",
@@ -46,50 +56,37 @@ var documentTypes = map[string]string{
 	"PRESDOCU": "Presidential Document",
 }
 
-// ErrNoFullText is returned by FetchBody when the API names no full-text link for a document.
+// ErrNoFullText is returned by FetchBody when the API names no full text it can read for a
+// document (a filing whose only text is its PDF, for one).
 var ErrNoFullText = errors.New("document has no full-text link")
 
 // Options configure a Source; every zero value has a default. New rejects a bad BaseURL,
 // agency slug or document type, and a negative Lookback.
 type Options struct {
-	BaseURL          string        // default DefaultBaseURL
-	Agencies         []string      // agency slugs; one request per agency; empty: every agency
-	Types            []string      // RULE, PRORULE, NOTICE, PRESDOCU; empty: every type
-	Since            time.Time     // earliest publication date of the first poll; zero: Lookback before now
-	Lookback         time.Duration // window re-read on every poll; default DefaultLookback
-	PublicInspection bool          // also read public-inspection-documents/current.json
-	Client           *http.Client  // default: a client with a 60 s timeout
+	BaseURL  string        // default DefaultBaseURL
+	Agencies []string      // agency slugs; one request per agency; empty: every agency
+	Types    []string      // RULE, PRORULE, NOTICE, PRESDOCU; empty: every type
+	Since    time.Time     // earliest publication date of the first Poll; zero: Lookback before now
+	Lookback time.Duration // window re-read on every Poll; default DefaultLookback
+	// PublicInspection is not read by the Source: the public-inspection desk is read by
+	// PollPublicInspection, which the caller schedules on its own.
+	//
+	// Deprecated: schedule PollPublicInspection when the source's config enables it.
+	PublicInspection bool
+	Client           *http.Client // default: a client with a 60 s timeout
 	UserAgent        string
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// Now is the clock of the publication-date windows, the rate limits and Retry-After;
+	// default time.Now.
+	Now func() time.Time
+	// Sleep waits d, or until ctx ends with its error; default a timer. A test with a fake
+	// Now passes a Sleep that advances it, so that waiting is instant.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger
 }
 
-// Facts are the parts of a document the alert renderer shows beside the item, kept from the
-// last successful Poll (they are not persisted).
-type Facts struct {
-	DocumentNumber   string    // as the API spells it, e.g. "2019-22210"
-	Citation         string    // e.g. "89 FR 1064"; empty before publication
-	Action           string    // e.g. "Final rule."
-	Type             string    // "Rule", "Proposed Rule", "Notice", "Presidential Document", …
-	EffectiveOn      time.Time // UTC midnight; zero when none
-	CorrectionOf     string    // normalised number of the corrected document; empty when none
-	Agencies         []string  // agency names
-	DocketIDs        []string
-	RINs             []string  // regulation identifier numbers
-	PublicInspection bool      // the item is a filing on public inspection, not yet published
-	FiledAt          time.Time // public inspection: when it was filed; zero when unknown
-	EditorialNote    string    // public inspection: e.g. a withdrawal notice
-}
-
-// bodyRef holds the full-text links of one document, rebased onto the base URL.
-type bodyRef struct {
-	number string // as the API spells it
-	raw    string
-	xml    string
-	html   string
-}
-
-// Source polls the Federal Register API. It is safe for concurrent use.
+// Source polls the Federal Register API. It is safe for concurrent use; its rate limits
+// hold for all of its calls together, so a process should keep one Source per configured
+// source.
 type Source struct {
 	name     string
 	base     *url.URL
@@ -97,19 +94,20 @@ type Source struct {
 	types    []string // condition values, upper case
 	since    time.Time
 	lookback time.Duration
-	pi       bool
 	client   *http.Client
 	agent    string
-	now      func() time.Time
+	clock    clock
 	log      *slog.Logger
 
 	limit    *limiter // every request
 	xmlLimit *limiter // full-text XML, on top of limit
 
-	mu     sync.Mutex
-	polled bool // a Poll has succeeded
-	bodies map[string]bodyRef
-	facts  map[string]Facts
+	mu         sync.Mutex
+	polled     bool               // a Poll has succeeded
+	docRefs    map[string]bodyRef // by SeenKey, from the last Poll
+	deskRefs   map[string]bodyRef // by SeenKey, from the last PollPublicInspection
+	holdUntil  time.Time          // no request before this: the API asked to slow down
+	holdStatus int                // the status of that answer
 }
 
 // New returns a Source named name (the Source field of its items).
@@ -126,10 +124,9 @@ func New(name string, opts Options) (*Source, error) {
 		base:     base,
 		since:    opts.Since,
 		lookback: opts.Lookback,
-		pi:       opts.PublicInspection,
 		client:   opts.Client,
 		agent:    opts.UserAgent,
-		now:      opts.Now,
+		clock:    clock{now: opts.Now, sleep: opts.Sleep},
 		log:      opts.Logger,
 		limit:    newLimiter(requestInterval),
 		xmlLimit: newLimiter(xmlInterval),
@@ -166,8 +163,11 @@ func New(name string, opts Options) (*Source, error) {
 	if s.agent == "" {
 		s.agent = defaultAgent
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.clock.now == nil {
+		s.clock.now = time.Now
+	}
+	if s.clock.sleep == nil {
+		s.clock.sleep = sleepTimer
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -207,12 +207,13 @@ func validSlug(s string) bool {
 	return true
 }
 
-// Poll reads the documents published in the current window for every configured agency and,
-// if enabled, the documents on public inspection now. Items come oldest first, one per
-// document: a document found through several agencies, or both published and on public
-// inspection, is returned once (the published record wins). On error no item is returned.
+// Poll reads the documents published in the current window for every configured agency,
+// one request per agency (and page), deduplicated. Each is an item at StepPublished, or,
+// for a correction (a document with correction_of), an item at StepCorrected under the
+// identity of the document it corrects. Items come oldest first, with their facts but
+// without body: FetchBody reads it. On error no item is returned.
 func (s *Source) Poll(ctx context.Context) ([]watchers.Item, error) {
-	now := s.now()
+	now := s.clock.now()
 	from := s.windowStart(now)
 	agencies := s.agencies
 	if len(agencies) == 0 {
@@ -220,8 +221,7 @@ func (s *Source) Poll(ctx context.Context) ([]watchers.Item, error) {
 	}
 
 	var items []watchers.Item
-	facts := make(map[string]Facts)
-	bodies := make(map[string]bodyRef)
+	refs := make(map[string]bodyRef)
 	for _, agency := range agencies {
 		docs, err := s.searchDocuments(ctx, agency, from, now)
 		if err != nil {
@@ -231,48 +231,122 @@ func (s *Source) Poll(ctx context.Context) ([]watchers.Item, error) {
 			return nil, fmt.Errorf("fedreg: agency %s: %w", agency, err)
 		}
 		for _, d := range docs {
-			it, f, ref, ok := s.documentItem(d)
+			it, ref, ok := s.documentItem(d)
 			if !ok {
 				continue
 			}
-			if _, dup := facts[it.ID]; dup {
+			key := it.SeenKey()
+			if _, dup := refs[key]; dup {
 				continue
 			}
 			items = append(items, it)
-			facts[it.ID] = f
-			bodies[it.ID] = ref
+			refs[key] = ref
 		}
 	}
-	if s.pi {
-		docs, err := s.currentInspection(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("fedreg: public inspection: %w", err)
-		}
-		for _, d := range docs {
-			if !s.wantInspection(d) {
-				continue
-			}
-			it, f, ref, ok := s.inspectionItem(d, now)
-			if !ok {
-				continue
-			}
-			if _, dup := facts[it.ID]; dup {
-				continue
-			}
-			items = append(items, it)
-			facts[it.ID] = f
-			bodies[it.ID] = ref
-		}
-	}
-	slices.SortStableFunc(items, func(a, b watchers.Item) int { return a.Published.Compare(b.Published) })
+	sortItems(items)
 
 	s.mu.Lock()
 	s.polled = true
-	s.facts = facts
-	s.bodies = bodies
+	s.docRefs = refs
 	s.mu.Unlock()
 	s.log.Debug("federal register polled", "from", from.Format(time.DateOnly), "items", len(items))
 	return items, nil
+}
+
+// PollPublicInspection reads the documents on public inspection now
+// (public-inspection-documents/current.json), keeps those of the configured agencies and
+// types, and returns them oldest filing first: each at StepPublicInspection, or at
+// StepWithdrawn when the filing was withdrawn before publication, under the identity the
+// published document will have. They carry facts but no body: FetchBody reads the
+// filing's raw text. On error no item is returned.
+func (s *Source) PollPublicInspection(ctx context.Context) ([]watchers.Item, error) {
+	now := s.clock.now()
+	docs, err := s.currentInspection(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fedreg: public inspection: %w", err)
+	}
+	var items []watchers.Item
+	refs := make(map[string]bodyRef)
+	for _, d := range docs {
+		if !s.wantInspection(d) {
+			continue
+		}
+		it, ref, ok := s.inspectionItem(d, now)
+		if !ok {
+			continue
+		}
+		key := it.SeenKey()
+		if _, dup := refs[key]; dup {
+			continue
+		}
+		items = append(items, it)
+		refs[key] = ref
+	}
+	sortItems(items)
+
+	s.mu.Lock()
+	s.deskRefs = refs
+	s.mu.Unlock()
+	s.log.Debug("federal register public inspection polled", "filings", len(docs), "items", len(items))
+	return items, nil
+}
+
+// Search returns the newest documents whose text contains term (the API's full-text
+// search, across every agency and type, the term searched as a phrase), at most limit of
+// them (DefaultSearchLimit when limit is not positive, 1000 at most). Items are mapped as
+// Poll maps them, newest first, with their facts and without body.
+func (s *Source) Search(ctx context.Context, term string, limit int) ([]watchers.Item, error) {
+	phrase := strings.Join(strings.Fields(strings.ReplaceAll(term, `"`, " ")), " ")
+	if phrase == "" {
+		return nil, errors.New("fedreg: search: empty term")
+	}
+	if limit <= 0 {
+		limit = DefaultSearchLimit
+	}
+	limit = min(limit, maxSearchLimit)
+	q := url.Values{}
+	q.Set("conditions[term]", `"`+phrase+`"`)
+	q.Set("order", "newest")
+	q.Set("per_page", fmt.Sprint(limit))
+	for _, f := range documentFields {
+		q.Add("fields[]", f)
+	}
+	var p page[apiDocument]
+	if err := s.getJSON(ctx, s.endpoint("documents.json", q), &p); err != nil {
+		return nil, fmt.Errorf("fedreg: search: %w", err)
+	}
+	var items []watchers.Item
+	for _, d := range p.Results {
+		if it, _, ok := s.documentItem(d); ok {
+			items = append(items, it)
+		}
+		if len(items) == limit {
+			break
+		}
+	}
+	return items, nil
+}
+
+// sortItems orders items oldest first; on one date, earlier steps first.
+func sortItems(items []watchers.Item) {
+	slices.SortStableFunc(items, func(a, b watchers.Item) int {
+		if c := a.Published.Compare(b.Published); c != 0 {
+			return c
+		}
+		return cmp.Compare(stepOrder(a.Step), stepOrder(b.Step))
+	})
+}
+
+func stepOrder(s watchers.Step) int {
+	switch s {
+	case watchers.StepPublicInspection:
+		return 0
+	case watchers.StepWithdrawn:
+		return 1
+	case watchers.StepPublished:
+		return 2
+	}
+	return 3
 }
 
 // windowStart is the earliest publication date to read: Since on the first poll, otherwise
@@ -289,47 +363,6 @@ func (s *Source) windowStart(now time.Time) time.Time {
 		}
 	}
 	return from
-}
-
-// Facts returns the facts of an item from the last successful Poll.
-func (s *Source) Facts(id string) (Facts, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.facts[id]
-	return f, ok
-}
-
-// FetchBody fills it.Body with the document's full text as plain text: the raw text when the
-// API has one, else the GPO XML, else the HTML body, with table rows kept on lines of their
-// own. The links come from the last Poll, or from the document's own API record.
-func (s *Source) FetchBody(ctx context.Context, it *watchers.Item) error {
-	if it == nil {
-		return errors.New("fedreg: nil item")
-	}
-	number, ok := strings.CutPrefix(it.ID, idPrefix)
-	if !ok || number == "" {
-		return fmt.Errorf("fedreg: item %q is not a Federal Register document", it.ID)
-	}
-	s.mu.Lock()
-	ref, known := s.bodies[it.ID]
-	s.mu.Unlock()
-	if !known || ref.empty() {
-		// Numbers are normalised to lower case; the API spells letters in upper case.
-		apiNumber := strings.ToUpper(number)
-		if known && ref.number != "" {
-			apiNumber = ref.number
-		}
-		var err error
-		if ref, err = s.lookupBody(ctx, apiNumber); err != nil {
-			return fmt.Errorf("fedreg: document %s: %w", number, err)
-		}
-	}
-	body, err := s.fetchText(ctx, ref)
-	if err != nil {
-		return fmt.Errorf("fedreg: document %s: %w", number, err)
-	}
-	it.Body = body
-	return nil
 }
 
 func dateOf(t time.Time) time.Time {

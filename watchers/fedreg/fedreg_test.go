@@ -1,10 +1,12 @@
 package fedreg
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -96,19 +98,23 @@ func TestPollPaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, it := range items {
-		ids = append(ids, it.ID)
-	}
-	if want := []string{"fr:2024-31440", "fr:2024-31439", "fr:2024-31438", "fr:2024-31437"}; !slices.Equal(ids, want) {
-		t.Fatalf("got ids %q, want %q", ids, want)
+	if want := []string{"fr:2024-31440", "fr:2024-31439", "fr:2024-31438", "fr:2024-31437"}; !slices.Equal(ids(items), want) {
+		t.Fatalf("got ids %q, want %q", ids(items), want)
 	}
 	want := watchers.Item{
 		Source:    "fedreg",
 		ID:        "fr:2024-31440",
+		Step:      watchers.StepPublished,
 		Title:     "Combined Notice of Filings #1",
-		URL:       "https://www.federalregister.gov/documents/2024/12/31/2024-31440/combined-notice-of-filings-1",
+		URL:       "https://www.federalregister.gov/d/2024-31440",
 		Published: date("2024-12-31"),
+		Facts: []watchers.Fact{
+			{Label: "Agency", Value: "Energy Department, Federal Energy Regulatory Commission"},
+			{Label: "Type", Value: "Notice"},
+			{Label: "Published", Value: "2024-12-31"},
+			{Label: "Document", Value: "2024-31440"},
+			{Label: "Link", Value: "https://www.federalregister.gov/d/2024-31440"},
+		},
 	}
 	if !reflect.DeepEqual(items[0], want) {
 		t.Errorf("got item\n\t%+v\nwant\n\t%+v", items[0], want)
@@ -136,8 +142,10 @@ func TestPollPaging(t *testing.T) {
 	if got := reqs[0].Header.Get("User-Agent"); got != "vigil-test/1" {
 		t.Errorf("got User-Agent %q, want vigil-test/1", got)
 	}
-	if got := reqs[0].Header.Get("Cache-Control"); got != "no-cache" {
-		t.Errorf("got Cache-Control %q, want no-cache", got)
+	for i, r := range reqs {
+		if got := r.Header.Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("request %d: got Cache-Control %q, want no-cache", i, got)
+		}
 	}
 	if got := query(reqs[1]).Get("search_after_cursor"); got != "WzE3MzU2MDMyMDAwMDAsIjIwMjQtMzE0MzkiXQ" {
 		t.Errorf("second request: got search_after_cursor %q, want page 1's cursor", got)
@@ -175,6 +183,7 @@ func TestPollErrors(t *testing.T) {
 		wantMessage    string
 		wantRetry      time.Duration
 		wantTemporary  bool
+		wantRequests   int
 		wantErrContain []string
 	}{
 		{
@@ -182,6 +191,7 @@ func TestPollErrors(t *testing.T) {
 			status:         http.StatusBadRequest,
 			body:           fixture(t, "error.400.unknown-field.json"),
 			wantMessage:    "field 'nonexistent_example' not valid",
+			wantRequests:   1,
 			wantErrContain: []string{"agency industry-and-security-bureau", "/api/v1/documents.json", "HTTP 400", "field 'nonexistent_example' not valid"},
 		},
 		{
@@ -189,23 +199,46 @@ func TestPollErrors(t *testing.T) {
 			status:         http.StatusBadRequest,
 			body:           fixture(t, "error.400.invalid-search-after-cursor.json"),
 			wantMessage:    "Invalid search_after_cursor token",
+			wantRequests:   1,
 			wantErrContain: []string{"HTTP 400: Invalid search_after_cursor token"},
 		},
 		{
-			name:           "rate limited",
+			name:           "rate limited for longer than a poll waits",
 			status:         http.StatusTooManyRequests,
 			header:         map[string]string{"Retry-After": "30"},
 			body:           []byte(`{"status":429,"message":"Too many requests"}`),
 			wantMessage:    "Too many requests",
 			wantRetry:      30 * time.Second,
 			wantTemporary:  true,
+			wantRequests:   1,
 			wantErrContain: []string{"HTTP 429", "retry after 30s"},
+		},
+		{
+			name:           "rate limited briefly, every time",
+			status:         http.StatusTooManyRequests,
+			header:         map[string]string{"Retry-After": "2"},
+			body:           []byte(`{"status":429,"message":"Too many requests"}`),
+			wantMessage:    "Too many requests",
+			wantRetry:      2 * time.Second,
+			wantTemporary:  true,
+			wantRequests:   maxAttempts,
+			wantErrContain: []string{"HTTP 429", "retry after 2s"},
+		},
+		{
+			name:           "unavailable without Retry-After",
+			status:         http.StatusServiceUnavailable,
+			body:           []byte("<html><body><h1>503 Service Unavailable</h1></body></html>"),
+			wantRetry:      4 * time.Second, // the third backoff: 1s, 2s, 4s
+			wantTemporary:  true,
+			wantRequests:   maxAttempts,
+			wantErrContain: []string{"HTTP 503", "retry after 4s"},
 		},
 		{
 			name:           "html error page",
 			status:         http.StatusBadGateway,
 			body:           []byte("<html><body><h1>502 Bad Gateway</h1></body></html>"),
 			wantTemporary:  true,
+			wantRequests:   1,
 			wantErrContain: []string{"HTTP 502"},
 		},
 	}
@@ -232,6 +265,9 @@ func TestPollErrors(t *testing.T) {
 			if apiErr.Temporary() != tt.wantTemporary {
 				t.Errorf("got Temporary %v, want %v", apiErr.Temporary(), tt.wantTemporary)
 			}
+			if n := len(srv.requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
 			for _, want := range tt.wantErrContain {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("got error %q, want it to contain %q", err, want)
@@ -248,166 +284,109 @@ func TestPollErrors(t *testing.T) {
 	}
 }
 
-// fakeSearch answers documents.json like the API from a list of real records: one agency
-// condition at most (more fails the test, since the API may honour only the first), the
-// publication-date window and the types.
-func fakeSearch(t *testing.T, records []map[string]any) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		agencies := q["conditions[agencies][]"]
-		if len(agencies) > 1 {
-			t.Errorf("got a request for agencies %q, want at most one", agencies)
-		}
-		gte, lte := q.Get("conditions[publication_date][gte]"), q.Get("conditions[publication_date][lte]")
-		results := []map[string]any{}
-		for _, rec := range records {
-			pub, _ := rec["publication_date"].(string)
-			if pub < gte || (lte != "" && pub > lte) {
-				continue
-			}
-			if len(agencies) == 1 && !hasAgency(rec, agencies[0]) {
-				continue
-			}
-			results = append(results, rec)
-		}
-		body := map[string]any{"count": len(results), "description": "stand-in", "total_pages": 1}
-		if len(results) > 0 {
-			body["results"] = results
-		}
-		b, _ := json.Marshal(body)
-		writeJSON(w, http.StatusOK, b)
-	}
-}
-
-func hasAgency(rec map[string]any, slug string) bool {
-	as, _ := rec["agencies"].([]any)
-	for _, a := range as {
-		if m, _ := a.(map[string]any); m["slug"] == slug {
-			return true
-		}
-	}
-	return false
-}
-
-func records(t *testing.T, b []byte) []map[string]any {
-	t.Helper()
-	var p struct {
-		Results []map[string]any `json:"results"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		t.Fatal(err)
-	}
-	return p.Results
-}
-
+// TestPollAgenciesDeduplicated: one request per agency, a document found under two agencies
+// once, and each item with its facts in display order.
 func TestPollAgenciesDeduplicated(t *testing.T) {
 	recs := records(t, fixture(t, "documents.search.2024-01.bis-subset.json"))
-	srv := newStandIn(t, fakeSearch(t, recs))
-	s := newTestSource(t, srv.base(), Options{
+	api := newFakeAPI(t, nil)
+	api.addDocs(recs...)
+	s := newTestSource(t, api.base(), onClock(Options{
 		Agencies: []string{"commerce-department", "industry-and-security-bureau", "federal-maritime-commission"},
 		Since:    date("2024-01-01"),
-		Now:      fixedNow(time.Date(2024, 1, 20, 12, 0, 0, 0, time.UTC)),
-	})
+	}, newFakeClock(time.Date(2024, 1, 20, 12, 0, 0, 0, time.UTC))))
 	items, err := s.Poll(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, it := range items {
-		ids = append(ids, it.ID)
-	}
 	// Oldest first; the BIS notices, found under both Commerce and BIS, once each.
 	want := []string{"fr:2023-27783", "fr:2024-00190", "fr:2024-00359", "fr:2024-00422", "fr:2024-00582"}
-	if !slices.Equal(ids, want) {
-		t.Fatalf("got ids %q, want %q", ids, want)
+	if !slices.Equal(ids(items), want) {
+		t.Fatalf("got ids %q, want %q", ids(items), want)
 	}
-	if n := len(srv.requests()); n != 3 {
-		t.Errorf("got %d requests, want 3 (one per agency)", n)
+	if got := api.paths(); len(got) != 3 {
+		t.Errorf("got requests %q, want 3 (one per agency)", got)
 	}
-
-	got, ok := s.Facts("fr:2023-27783")
-	if !ok {
-		t.Fatal("got no facts for fr:2023-27783")
-	}
-	wantFacts := Facts{
-		DocumentNumber: "2023-27783",
-		Citation:       got.Citation, // checked below from the record itself
-		Action:         got.Action,
-		Type:           "Rule",
-		EffectiveOn:    date("2024-02-01"),
-		Agencies:       []string{"Federal Maritime Commission"},
-		DocketIDs:      []string{"Docket No. FMC-2022-0067"},
-		RINs:           []string{"3072-AC86"},
-	}
-	if !reflect.DeepEqual(got, wantFacts) {
-		t.Errorf("got facts\n\t%+v\nwant\n\t%+v", got, wantFacts)
-	}
-	for _, rec := range recs {
-		if rec["document_number"] == "2023-27783" && (rec["citation"] != got.Citation || rec["action"] != got.Action || got.Citation == "") {
-			t.Errorf("got citation %q, action %q; want the record's %q, %q", got.Citation, got.Action, rec["citation"], rec["action"])
+	for _, it := range items {
+		if it.Step != watchers.StepPublished || it.Body != "" || it.Rows != nil {
+			t.Errorf("%s: got step %q, body %d bytes, %d rows; want published, no text yet", it.ID, it.Step, len(it.Body), len(it.Rows))
 		}
 	}
 
-	bis, _ := s.Facts("fr:2024-00190")
-	if bis.Citation != "89 FR 1064" || bis.Action != "Notice." || bis.Type != "Notice" ||
-		!slices.Equal(bis.Agencies, []string{"Commerce Department", "Industry and Security Bureau"}) {
-		t.Errorf("got facts %+v, want 89 FR 1064, Notice., Notice, Commerce and BIS", bis)
+	fmc := items[0]
+	wantFacts := []watchers.Fact{
+		{Label: FactAgency, Value: "Federal Maritime Commission"},
+		{Label: FactType, Value: "Rule"},
+		{Label: FactAction, Value: "Final rule."},
+		{Label: FactPublished, Value: "2024-01-02"},
+		{Label: FactEffective, Value: "2024-02-01"},
+		{Label: FactCitation, Value: "89 FR 6"},
+		{Label: FactDocument, Value: "2023-27783"},
+		{Label: FactDocket, Value: "Docket No. FMC-2022-0067"},
+		{Label: FactRIN, Value: "3072-AC86"},
+		{Label: FactLink, Value: "https://www.federalregister.gov/d/2023-27783"},
 	}
-	if _, ok := s.Facts("fr:2099-00001"); ok {
-		t.Error("got facts for an unknown document, want none")
+	for _, rec := range recs {
+		if rec["document_number"] == "2023-27783" {
+			// The values the record itself holds, so that this test checks the mapping.
+			wantFacts[2].Value, wantFacts[5].Value = rec["action"].(string), rec["citation"].(string)
+		}
 	}
-	it := items[1]
-	if !strings.HasPrefix(it.Abstract, "Pursuant to provisions of the Federal Advisory Committee Act") ||
-		it.URL != "https://www.federalregister.gov/documents/2024/01/09/2024-00190/notice-of-reestablishment-of-the-presidents-export-council-subcommittee-on-export-administration-and" ||
-		!it.Published.Equal(date("2024-01-09")) {
-		t.Errorf("got item %+v, want 2024-00190's abstract, html_url and date", it)
+	if !reflect.DeepEqual(fmc.Facts, wantFacts) {
+		t.Errorf("got facts\n\t%+v\nwant\n\t%+v", fmc.Facts, wantFacts)
+	}
+
+	bis := items[1]
+	if !strings.HasPrefix(bis.Abstract, "Pursuant to provisions of the Federal Advisory Committee Act") ||
+		bis.URL != "https://www.federalregister.gov/d/2024-00190" || !bis.Published.Equal(date("2024-01-09")) {
+		t.Errorf("got item %+v, want 2024-00190's abstract, /d/ link and date", bis)
+	}
+	for label, want := range map[string]string{
+		FactCitation: "89 FR 1064", FactAction: "Notice.", FactType: "Notice",
+		FactAgency: "Commerce Department, Industry and Security Bureau", FactEffective: "",
+	} {
+		if got := factValue(bis.Facts, label); got != want {
+			t.Errorf("2024-00190 %s: got %q, want %q", label, got, want)
+		}
 	}
 }
 
-// TestPollSplitsWindow gives a stand-in that, like the API, stops counting at 10,000 for any
-// window longer than a week: the client must split until every part fits, and miss nothing.
-func TestPollSplitsWindow(t *testing.T) {
-	var recs []map[string]any
-	for d := date("2024-01-01"); !d.After(date("2024-01-31")); d = d.AddDate(0, 0, 1) {
-		for i := range 3 {
-			n := fmt.Sprintf("2024-%02d%03d", d.Day(), i)
-			recs = append(recs, map[string]any{
-				"document_number":  n,
-				"title":            "Document " + n,
-				"publication_date": d.Format(time.DateOnly),
-				"type":             "Notice",
-				"agencies":         []any{map[string]any{"slug": "industry-and-security-bureau", "name": "Industry and Security Bureau"}},
-			})
+// bulkDocuments makes n documents in the shape of a real BIS record, numbered from
+// 2024-10000 and spread over the days from first on, perDay a day.
+func bulkDocuments(t testing.TB, n, perDay int, first time.Time) []map[string]any {
+	t.Helper()
+	var template map[string]any
+	for _, rec := range records(t, fixture(t, "documents.search.2024-01.bis-subset.json")) {
+		if rec["document_number"] == "2024-00422" {
+			template = rec
 		}
 	}
-	search := fakeSearch(t, recs)
-	srv := newStandIn(t, func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("page") != "" {
-			t.Errorf("got a request for page %s, want a split instead", q.Get("page"))
-		}
-		from := date(q.Get("conditions[publication_date][gte]"))
-		to := date("2024-01-31")
-		if lte := q.Get("conditions[publication_date][lte]"); lte != "" {
-			to = date(lte)
-		}
-		if to.Sub(from) >= 7*24*time.Hour {
-			b, _ := json.Marshal(map[string]any{
-				"count":         10000,
-				"total_pages":   10,
-				"next_page_url": "https://www.federalregister.gov/api/v1/documents?page=2&per_page=1000",
-				"results":       recs[:2],
-			})
-			writeJSON(w, http.StatusOK, b)
-			return
-		}
-		search(w, r)
-	})
-	s := newTestSource(t, srv.base(), Options{
+	out := make([]map[string]any, 0, n)
+	for i := range n {
+		rec := maps.Clone(template)
+		day := first.AddDate(0, 0, i/perDay)
+		number := fmt.Sprintf("2024-%05d", 10000+i)
+		path := day.Format("2006/01/02") + "/" + number
+		rec["document_number"] = number
+		rec["title"] = "Document " + number
+		rec["publication_date"] = day.Format(time.DateOnly)
+		rec["raw_text_url"] = "https://www.federalregister.gov/documents/full_text/text/" + path + ".txt"
+		rec["full_text_xml_url"] = "https://www.federalregister.gov/documents/full_text/xml/" + path + ".xml"
+		rec["body_html_url"] = "https://www.federalregister.gov/documents/full_text/html/" + path + ".html"
+		out = append(out, rec)
+	}
+	return out
+}
+
+// TestPollSplitsWindow: a month holding more documents than the search counts (10,000) is
+// split into windows that each fit, read page by page, and every document comes once.
+func TestPollSplitsWindow(t *testing.T) {
+	recs := bulkDocuments(t, 31*350, 350, date("2024-01-01"))
+	api := newFakeAPI(t, nil)
+	api.addDocs(recs...)
+	s := newTestSource(t, api.base(), onClock(Options{
 		Agencies: []string{"industry-and-security-bureau"},
 		Since:    date("2024-01-01"),
-		Now:      fixedNow(time.Date(2024, 1, 31, 18, 0, 0, 0, time.UTC)),
-	})
+	}, newFakeClock(time.Date(2024, 1, 31, 18, 0, 0, 0, time.UTC))))
 	items, err := s.Poll(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -420,40 +399,37 @@ func TestPollSplitsWindow(t *testing.T) {
 			t.Fatalf("item %d: got %s, want %s (every document once, oldest first)", i, it.ID, want)
 		}
 	}
-	// The windows that were read to the end tile the month without a gap or an overlap,
-	// and the last stays open-ended.
-	type window struct{ from, to time.Time }
-	var windows []window
-	split := 0
-	for _, r := range srv.requests() {
-		q := r.URL.Query()
-		w := window{from: date(q.Get("conditions[publication_date][gte]"))}
-		if lte := q.Get("conditions[publication_date][lte]"); lte != "" {
-			w.to = date(lte)
+	// The windows read to the end tile the month without a gap or an overlap, and the last
+	// stays open-ended; a window is probed once, and read on only when it fits.
+	type window struct{ from, to string }
+	var read []window
+	probes := 0
+	for _, r := range api.requests() {
+		if r.query.Get("page") != "" {
+			continue // a further page of a window that fitted
 		}
-		end := w.to
-		if end.IsZero() {
-			end = date("2024-01-31")
-		}
-		if end.Sub(w.from) >= 7*24*time.Hour {
-			split++
+		w := window{r.query.Get("conditions[publication_date][gte]"), r.query.Get("conditions[publication_date][lte]")}
+		end := cmp.Or(w.to, "2024-01-31")
+		if days := date(end).Sub(date(w.from)).Hours()/24 + 1; days*350 >= searchCap {
+			probes++
 			continue
 		}
-		windows = append(windows, w)
+		read = append(read, w)
 	}
-	slices.SortFunc(windows, func(a, b window) int { return a.from.Compare(b.from) })
-	if split == 0 || len(windows) < 2 {
-		t.Fatalf("got %d split and %d read windows, want a split", split, len(windows))
+	if probes == 0 || len(read) < 2 {
+		t.Fatalf("got %d probes and %d windows read, want a split", probes, len(read))
 	}
-	next := date("2024-01-01")
-	for i, w := range windows {
-		if !w.from.Equal(next) {
-			t.Errorf("window %d starts %s, want %s", i, w.from.Format(time.DateOnly), next.Format(time.DateOnly))
+	next := "2024-01-01"
+	for i, w := range read {
+		if w.from != next {
+			t.Errorf("window %d starts %s, want %s", i, w.from, next)
 		}
-		if last := i == len(windows)-1; last != w.to.IsZero() {
-			t.Errorf("window %d: got end %v, want only the last open-ended", i, w.to)
+		if last := i == len(read)-1; last != (w.to == "") {
+			t.Errorf("window %d: got end %q, want only the last open-ended", i, w.to)
 		}
-		next = w.to.AddDate(0, 0, 1)
+		if w.to != "" {
+			next = date(w.to).AddDate(0, 0, 1).Format(time.DateOnly)
+		}
 	}
 }
 
@@ -493,184 +469,64 @@ func TestPollWindowStart(t *testing.T) {
 }
 
 func TestPollTypes(t *testing.T) {
-	zero := fixture(t, "documents.search.zero-results.json")
-	srv := newStandIn(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, zero) })
-	s := newTestSource(t, srv.base(), Options{Types: []string{"RULE", "notice"}})
-	if _, err := s.Poll(context.Background()); err != nil {
+	api := newFakeAPI(t, nil)
+	api.addDocs(records(t, fixture(t, "documents.search.2024-01.bis-subset.json"))...)
+	s := newTestSource(t, api.base(), onClock(Options{Types: []string{"RULE", "notice"}, Since: date("2024-01-01")},
+		newFakeClock(time.Date(2024, 1, 20, 12, 0, 0, 0, time.UTC))))
+	items, err := s.Poll(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := query(srv.requests()[0])["conditions[type][]"]; !slices.Equal(got, []string{"RULE", "NOTICE"}) {
+	if got := api.requests()[0].query["conditions[type][]"]; !slices.Equal(got, []string{"RULE", "NOTICE"}) {
 		t.Errorf("got types %q, want RULE and NOTICE", got)
 	}
+	if len(items) != 6 {
+		t.Errorf("got %d items, want the 6 rules and notices", len(items))
+	}
+	s = newTestSource(t, api.base(), onClock(Options{Types: []string{"PRORULE"}, Since: date("2024-01-01")},
+		newFakeClock(time.Date(2024, 1, 20, 12, 0, 0, 0, time.UTC))))
+	if items, err := s.Poll(context.Background()); err != nil || len(items) != 0 {
+		t.Errorf("got %d items, %v; want no proposed rule", len(items), err)
+	}
 }
 
-// inspectionDesk assembles a current.json answer from real public-inspection records: the
-// list page's two results (the list shape current.json has), a withdrawn filing and a detail
-// record.
-func inspectionDesk(t *testing.T, extra ...map[string]any) []byte {
-	t.Helper()
-	recs := records(t, fixture(t, "public-inspection-documents.search.per_page-2.json"))
-	for _, name := range []string{"public-inspection-document.2017-00854.withdrawn.json", "public-inspection-document.2026-19958.json"} {
-		var rec map[string]any
-		if err := json.Unmarshal(fixture(t, name), &rec); err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	recs = append(recs, extra...)
-	b, err := json.Marshal(map[string]any{"count": len(recs), "results": recs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func TestPollPublicInspection(t *testing.T) {
-	desk := inspectionDesk(t)
-	zero := fixture(t, "documents.search.zero-results.json")
-	srv := newStandIn(t, func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/api/v1/public-inspection-documents/current.json":
-			writeJSON(w, http.StatusOK, desk)
-		case "/api/v1/documents.json":
-			writeJSON(w, http.StatusOK, zero)
-		default:
-			http.NotFound(w, r)
-		}
-	})
-	now := time.Date(2026, 9, 29, 15, 0, 0, 0, time.UTC)
-	s := newTestSource(t, srv.base(), Options{
-		Agencies:         []string{"international-trade-administration", "animal-and-plant-health-inspection-service", "railroad-retirement-board"},
-		PublicInspection: true,
-		Now:              fixedNow(now),
-	})
+// TestPollCorrection: a correction published in the window is the corrected document's
+// identity at StepCorrected, with its own number and link among the facts.
+func TestPollCorrection(t *testing.T) {
+	api := newFakeAPI(t, nil)
+	published := record(t, testdata(t, "lifecycle/document.2023-03929.json"))
+	correction := record(t, testdata(t, "lifecycle/document.C1-2023-03929.json"))
+	api.addDocs(published, correction)
+	s := newTestSource(t, api.base(), onClock(Options{Agencies: []string{"industry-and-security-bureau"}},
+		newFakeClock(time.Date(2023, 3, 6, 15, 0, 0, 0, time.UTC))))
 	items, err := s.Poll(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []watchers.Item{
-		{
-			// Withdrawn: no filing time and no publication date, so it is dated now (and
-			// comes first, oldest first).
-			Source:    "fedreg",
-			ID:        "fr:2017-00854",
-			Title:     "Horse Protection: Licensing of Designated Qualified Persons and Other Amendments",
-			URL:       "https://www.federalregister.gov/public-inspection/2017-00854/horse-protection-licensing-of-designated-qualified-persons-and-other-amendments",
-			Published: now,
-			Abstract: "Public inspection. APHIS requested the withdrawal of this document after it was on public inspection. " +
-				"It will remain on public inspection until the close of business on January 24. " +
-				"A copy of the withdrawal request is available at the Office of the Federal Register.",
-		},
-		{
-			Source:    "fedreg",
-			ID:        "fr:2026-19930",
-			Title:     "Antidumping or Countervailing Duty Investigations, Orders, or Reviews: Light-Walled Rectangular Pipe and Tube from Mexico",
-			URL:       "https://www.federalregister.gov/public-inspection/2026-19930/antidumping-or-countervailing-duty-investigations-orders-or-reviews-light-walled-rectangular-pipe",
-			Published: date("2026-09-30"),
-			Abstract:  "Public inspection: filed 2026-09-29, to be published 2026-09-30.",
-		},
-		{
-			Source:    "fedreg",
-			ID:        "fr:2026-19958",
-			Title:     "Meetings; Sunshine Act",
-			URL:       "https://www.federalregister.gov/public-inspection/2026-19958/meetings-sunshine-act",
-			Published: date("2026-09-30"),
-			Abstract:  "Public inspection: filed 2026-09-28, to be published 2026-09-30.",
-		},
+	if want := []string{"fr:2023-03929@published", "fr:2023-03929@corrected:c1-2023-03929"}; !slices.Equal(seenKeys(items), want) {
+		t.Fatalf("got %q, want %q", seenKeys(items), want)
 	}
-	if !reflect.DeepEqual(items, want) {
-		t.Errorf("got items\n\t%+v\nwant\n\t%+v", items, want)
+	c := items[1]
+	if c.URL != "https://www.federalregister.gov/d/C1-2023-03929" || c.Title != "Additions of Entities to the Entity List" ||
+		!c.Published.Equal(date("2023-03-06")) {
+		t.Errorf("got correction %+v, want its own link, title and date", c)
 	}
-	f, ok := s.Facts("fr:2026-19958")
-	if !ok || !f.PublicInspection || f.Type != "Notice" || f.DocumentNumber != "2026-19958" ||
-		!f.FiledAt.Equal(time.Date(2026, 9, 28, 15, 15, 0, 0, time.UTC)) {
-		t.Errorf("got facts %+v, want a public-inspection notice filed 2026-09-28 15:15 UTC", f)
+	if want := "Correction of FR Doc. 2023-03929, published 2023-03-06 (88 FR 13999)."; c.Abstract != want {
+		t.Errorf("got abstract %q, want %q", c.Abstract, want)
 	}
-	if f, _ := s.Facts("fr:2017-00854"); !strings.HasPrefix(f.EditorialNote, "APHIS requested the withdrawal") {
-		t.Errorf("got editorial note %q, want the withdrawal note", f.EditorialNote)
+	wantFacts := []watchers.Fact{
+		{Label: FactAgency, Value: "Commerce Department, Industry and Security Bureau"},
+		{Label: FactType, Value: "Rule"},
+		{Label: FactPublished, Value: "2023-03-06"},
+		{Label: FactCitation, Value: "88 FR 13999"},
+		{Label: FactDocument, Value: "C1-2023-03929"},
+		{Label: FactCorrects, Value: "2023-03929"},
+		{Label: FactDocket, Value: "Docket No. 230221-0050"},
+		{Label: FactRIN, Value: "0694-AJ13"},
+		{Label: FactLink, Value: "https://www.federalregister.gov/d/C1-2023-03929"},
 	}
-}
-
-func TestPollPublicInspectionFilters(t *testing.T) {
-	desk := inspectionDesk(t)
-	zero := fixture(t, "documents.search.zero-results.json")
-	srv := newStandIn(t, func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/current.json") {
-			writeJSON(w, http.StatusOK, desk)
-			return
-		}
-		writeJSON(w, http.StatusOK, zero)
-	})
-	tests := []struct {
-		name string
-		opts Options
-		want []string
-	}{
-		{name: "every agency", opts: Options{}, want: []string{"fr:2017-00854", "fr:2026-19930", "fr:2026-19936", "fr:2026-19958"}},
-		{name: "no agency on the desk", opts: Options{Agencies: []string{"industry-and-security-bureau"}}, want: nil},
-		{name: "rules only", opts: Options{Types: []string{"RULE"}}, want: []string{"fr:2017-00854"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.PublicInspection = true
-			tt.opts.Now = fixedNow(time.Date(2026, 9, 29, 15, 0, 0, 0, time.UTC))
-			s := newTestSource(t, srv.base(), tt.opts)
-			items, err := s.Poll(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ids []string
-			for _, it := range items {
-				ids = append(ids, it.ID)
-			}
-			if !slices.Equal(ids, tt.want) {
-				t.Errorf("got %q, want %q", ids, tt.want)
-			}
-		})
-	}
-}
-
-// TestPollOneIdentity: a document both published and still on the public-inspection desk is
-// one item, the published one, under the same ID the filing alone would have had.
-func TestPollOneIdentity(t *testing.T) {
-	recs := records(t, fixture(t, "documents.search.2024-01.bis-subset.json"))
-	// The real list record of a filing, renumbered as the BIS notice 2024-00190.
-	filing := records(t, fixture(t, "public-inspection-documents.search.per_page-2.json"))[0]
-	filing["document_number"] = "2024-00190"
-	filing["agencies"] = []any{map[string]any{"slug": "industry-and-security-bureau", "name": "Industry and Security Bureau"}}
-	desk := inspectionDesk(t, filing)
-	search := fakeSearch(t, recs)
-	srv := newStandIn(t, func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/current.json") {
-			writeJSON(w, http.StatusOK, desk)
-			return
-		}
-		search(w, r)
-	})
-	s := newTestSource(t, srv.base(), Options{
-		Agencies:         []string{"industry-and-security-bureau"},
-		Since:            date("2024-01-09"),
-		PublicInspection: true,
-		Now:              fixedNow(time.Date(2024, 1, 9, 12, 0, 0, 0, time.UTC)),
-	})
-	items, err := s.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	for _, it := range items {
-		if it.ID == "fr:2024-00190" {
-			n++
-			if strings.HasPrefix(it.Abstract, "Public inspection") {
-				t.Errorf("got the filing %+v, want the published document", it)
-			}
-		}
-	}
-	if n != 1 {
-		t.Errorf("got %d items for fr:2024-00190, want 1 (of %d items)", n, len(items))
-	}
-	if f, _ := s.Facts("fr:2024-00190"); f.PublicInspection || f.Citation != "89 FR 1064" {
-		t.Errorf("got facts %+v, want the published document's", f)
+	if !reflect.DeepEqual(c.Facts, wantFacts) {
+		t.Errorf("got facts\n\t%+v\nwant\n\t%+v", c.Facts, wantFacts)
 	}
 }
 
@@ -733,6 +589,8 @@ func TestCorrectionOf(t *testing.T) {
 		{`"https://www.federalregister.gov/documents/2019/10/09/2019-22210/addition-of-certain-entities-fiscal-year-2020"`, "2019-22210"},
 		{`"2019-22210"`, "2019-22210"},
 		{`{"document_number":"2019-22210"}`, "2019-22210"},
+		{`"https://www.federalregister.gov/api/v1/documents/2026-17324"`, "2026-17324"},
+		{`"not a number"`, ""},
 		{`42`, ""},
 	}
 	for _, tt := range tests {
@@ -764,11 +622,42 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-// FuzzPage maps arbitrary list pages: no panic, and every item a Federal Register identity.
+// factOrder is the display order of the labels.
+var factOrder = []string{
+	FactAgency, FactType, FactAction, FactPublished, FactEffective, FactFiled, FactToBePublished,
+	FactCitation, FactDocument, FactCorrects, FactDocket, FactRIN, FactLink,
+}
+
+// checkItem checks what every item of the source must be.
+func checkItem(t *testing.T, it watchers.Item) {
+	t.Helper()
+	if !strings.HasPrefix(it.ID, idPrefix) || it.ID == idPrefix {
+		t.Fatalf("got id %q", it.ID)
+	}
+	if !slices.Contains([]watchers.Step{watchers.StepPublished, watchers.StepCorrected, watchers.StepPublicInspection, watchers.StepWithdrawn}, it.Step) {
+		t.Fatalf("got step %q", it.Step)
+	}
+	if it.URL != "" && !strings.HasPrefix(it.URL, publicLink) {
+		t.Fatalf("got URL %q", it.URL)
+	}
+	last := -1
+	for _, f := range it.Facts {
+		i := slices.Index(factOrder, f.Label)
+		if i <= last || f.Value == "" || f.Value != oneLine(f.Value) {
+			t.Fatalf("got facts %q: want known labels, in order, once, with one-line values", it.Facts)
+		}
+		last = i
+	}
+}
+
+// FuzzPage maps arbitrary list pages: no panic, and every item a Federal Register identity
+// at a lifecycle step, with its facts in order.
 func FuzzPage(f *testing.F) {
 	f.Add([]byte(`{"count":1,"results":[{"document_number":"FR Doc. 2019\u201322210","publication_date":"2019-10-09","correction_of":"https://www.federalregister.gov/api/v1/documents/2019-1.json"}]}`))
+	f.Add([]byte(`{"count":1,"results":[{"document_number":"C1-2026-17324","citation":" 91  FR 57516 ","correction_of":"https://www.federalregister.gov/api/v1/documents/2026-17324","agencies":[{"name":" "},{"raw_name":"X"}]}]}`))
 	f.Add([]byte(`{"count":0}`))
 	f.Add([]byte(`{"results":[{"document_number":"","filed_at":"x","agencies":[{"slug":"a"}]}]}`))
+	f.Add([]byte(`{"results":[{"document_number":"2017-00854","publication_date":null,"editorial_note":"withdrawn","docket_numbers":["", " a "]}]}`))
 	s, err := New("fedreg", Options{})
 	if err != nil {
 		f.Fatal(err)
@@ -778,8 +667,11 @@ func FuzzPage(f *testing.F) {
 		var docs page[apiDocument]
 		if json.Unmarshal(b, &docs) == nil {
 			for _, d := range docs.Results {
-				if it, _, _, ok := s.documentItem(d); ok && (!strings.HasPrefix(it.ID, idPrefix) || it.ID == idPrefix) {
-					t.Fatalf("got id %q", it.ID)
+				if it, _, ok := s.documentItem(d); ok {
+					checkItem(t, it)
+					if it.Step != watchers.StepPublished && it.Step != watchers.StepCorrected {
+						t.Fatalf("got step %q for a published document", it.Step)
+					}
 				}
 			}
 		}
@@ -787,8 +679,11 @@ func FuzzPage(f *testing.F) {
 		if json.Unmarshal(b, &desk) == nil {
 			for _, d := range desk.Results {
 				s.wantInspection(d)
-				if it, _, _, ok := s.inspectionItem(d, now); ok && (!strings.HasPrefix(it.ID, idPrefix) || it.ID == idPrefix || it.Published.IsZero()) {
-					t.Fatalf("got item %+v", it)
+				if it, _, ok := s.inspectionItem(d, now); ok {
+					checkItem(t, it)
+					if it.Published.IsZero() || (it.Step != watchers.StepPublicInspection && it.Step != watchers.StepWithdrawn) {
+						t.Fatalf("got item %+v", it)
+					}
 				}
 			}
 		}

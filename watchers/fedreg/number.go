@@ -1,71 +1,11 @@
 package fedreg
 
-import (
-	"strings"
-)
+import "github.com/vigilbot/vigil/watchers/dedup"
 
-// dashes maps the dashes typeset documents use ("FR Doc. 2019–22210") to a hyphen.
-var dashes = strings.NewReplacer(
-	"\u2010", "-", "\u2011", "-", "\u2012", "-", "\u2013", "-", "\u2014", "-", "\u2015", "-",
-	"\u2212", "-", "\ufe58", "-", "\ufe63", "-", "\uff0d", "-",
-)
+// NormalizeDocumentNumber returns the canonical form of a Federal Register document number
+// (see dedup.DocumentNumber, which owns document identity), so that one document has one
+// identity wherever its number was read.
+func NormalizeDocumentNumber(s string) string { return dedup.DocumentNumber(s) }
 
-// NormalizeDocumentNumber returns the canonical form of a Federal Register document number,
-// so that one document has one identity wherever its number was read: "2019-22210",
-// " 2019-22210 ", "FR Doc. 2019–22210" (en dash) and "fr doc 2019-22210" all give
-// "2019-22210", and "[FR Doc. 2023-03929 Filed 2-24-23; 8:45 am]" gives "2023-03929". Letters
-// are lower-cased ("E9-12940" gives "e9-12940"). Anything that holds no number is returned
-// trimmed and lower-cased.
-func NormalizeDocumentNumber(s string) string {
-	fallback := strings.ToLower(strings.TrimSpace(s))
-	t := strings.TrimLeft(dashes.Replace(fallback), "[( \t")
-	if rest, ok := strings.CutPrefix(t, "fr doc"); ok {
-		rest = strings.TrimLeft(rest, ". \t")
-		if r, ok := strings.CutPrefix(rest, "no"); ok && (r == "" || strings.ContainsRune(".:# \t", rune(r[0]))) {
-			rest = r
-		}
-		t = strings.TrimLeft(rest, ".:# \t")
-	}
-	fields := strings.Fields(t)
-	if len(fields) == 0 {
-		return fallback
-	}
-	tok := strings.TrimRight(fields[0], ".,;:])")
-	if isDocumentNumber(tok) {
-		return tok
-	}
-	return fallback
-}
-
-// isDocumentNumber reports whether s (lower case) is shaped like a document number: two to
-// four hyphen-separated parts of letters and digits, the last of at least three digits, as
-// in "2019-22210", "93-32104", "e9-12940" and "c1-2026-01234".
-func isDocumentNumber(s string) bool {
-	if len(s) > 32 {
-		return false
-	}
-	parts := strings.Split(s, "-")
-	if len(parts) < 2 || len(parts) > 4 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if c := p[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
-				return false
-			}
-		}
-	}
-	last := parts[len(parts)-1]
-	if len(last) < 3 {
-		return false
-	}
-	for i := 0; i < len(last); i++ {
-		if last[i] < '0' || last[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// isDocumentNumber reports whether s (lower case) is shaped like a document number.
+func isDocumentNumber(s string) bool { return dedup.IsDocumentNumber(s) }

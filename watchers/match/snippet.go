@@ -14,16 +14,78 @@ const (
 	wordSlack = 24
 )
 
-// snippet returns the sentence of text around the occurrence text[start:end], trimmed, with
-// every whitespace run written as one space and bytes that are not UTF-8 as U+FFFD; a sentence
-// longer than maxSnippet is cut around the occurrence and marked with "…". The occurrence is
-// snip[ms:me].
+// snippet returns the sentence of text around the occurrence spanning tokens [first, end),
+// trimmed, with every whitespace run written as one space and bytes that are not UTF-8 as
+// U+FFFD; a sentence longer than maxSnippet is cut around the occurrence and marked with "…".
+// The occurrence is snip[ms:me].
 //
-// Sentences end at a newline, at 。！？, and at . ! ? followed by whitespace or the end of the
-// text. A terminator inside the occurrence ("Co. Ltd") does not split it.
-func snippet(text string, start, end int) (snip string, ms, me int) {
-	s, leftOpen := sentenceStart(text, start, max(0, start-maxSnippet))
-	e, rightOpen := sentenceEnd(text, end, min(len(text), end+maxSnippet))
+// Sentences are those of the tokenizer: they end where a match could not go on (". " after a
+// word that is not an abbreviation, "! ", "? ", 。！？, a blank line), so "Co. Ltd" and
+// "U.S. Commerce" do not split one.
+func (z *tokenizer) snippet(text string, first, end int) (snip string, ms, me int) {
+	toks := z.toks
+	start, stop := int(toks[first].start), int(toks[end-1].end)
+	var s, e int
+	var leftOpen, rightOpen bool
+
+	j := first
+	for j > 0 && toks[j].flags&tokBreak == 0 {
+		if int(toks[j-1].start) < start-maxSnippet {
+			leftOpen = true
+			break
+		}
+		j--
+	}
+	switch {
+	case leftOpen:
+		s = int(toks[j].start)
+	case j == 0:
+		s = 0
+	default:
+		// After the last whitespace or wide stop in the gap that ends the previous sentence.
+		lo := int(toks[j-1].end)
+		s = lo
+		for i, r := range text[lo:toks[j].start] {
+			if isSpace(r) || isWideStop(r) {
+				s = lo + i + utf8.RuneLen(r)
+			}
+		}
+	}
+
+	k := end - 1
+	for k+1 < len(toks) && toks[k+1].flags&tokBreak == 0 {
+		if int(toks[k+1].end) > stop+maxSnippet {
+			rightOpen = true
+			break
+		}
+		k++
+	}
+	switch {
+	case rightOpen:
+		e = int(toks[k].end)
+	case k+1 == len(toks):
+		e = len(text)
+	default:
+		// Through the terminator: up to the first whitespace, or just after a wide stop.
+		lo := int(toks[k].end)
+		e = int(toks[k+1].start)
+		for i, r := range text[lo:e] {
+			if isSpace(r) {
+				e = lo + i
+				break
+			}
+			if isWideStop(r) {
+				e = lo + i + utf8.RuneLen(r)
+				break
+			}
+		}
+	}
+	return render(text, s, e, leftOpen, rightOpen, start, stop)
+}
+
+// render writes text[s:e], the sentence around the occurrence text[start:end]; leftOpen and
+// rightOpen report that the sentence goes on beyond s and e.
+func render(text string, s, e int, leftOpen, rightOpen bool, start, end int) (snip string, ms, me int) {
 	for s < start {
 		r, size := utf8.DecodeRuneInString(text[s:])
 		if !isSpace(r) {
@@ -114,53 +176,8 @@ func snippet(text string, start, end int) (snip string, ms, me int) {
 	return b.String(), ms, me
 }
 
-// sentenceStart returns where the sentence holding text[at] begins, looking back no further
-// than floor; open reports that no sentence start was found before floor.
-func sentenceStart(text string, at, floor int) (pos int, open bool) {
-	for q := at; q > floor; {
-		r, size := utf8.DecodeLastRuneInString(text[:q])
-		switch {
-		case isNewline(r), isWideStop(r):
-			return q, false
-		case r == '.' || r == '!' || r == '?':
-			if next, _ := utf8.DecodeRuneInString(text[q:]); isSpace(next) {
-				return q, false
-			}
-		}
-		q -= size
-	}
-	return floor, floor > 0
-}
-
-// sentenceEnd returns where the sentence holding text[at-1] ends, looking no further than ceil;
-// open reports that no sentence end was found before ceil.
-func sentenceEnd(text string, at, ceil int) (pos int, open bool) {
-	for q := at; q < ceil; {
-		r, size := utf8.DecodeRuneInString(text[q:])
-		switch {
-		case isNewline(r):
-			return q, false
-		case isWideStop(r):
-			return q + size, false
-		case r == '.' || r == '!' || r == '?':
-			if q+size == len(text) {
-				return q + size, false
-			}
-			if next, _ := utf8.DecodeRuneInString(text[q+size:]); isSpace(next) {
-				return q + size, false
-			}
-		}
-		q += size
-	}
-	return ceil, ceil < len(text)
-}
-
 // spaceByte reports an ASCII whitespace byte.
 func spaceByte(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
-
-func isNewline(r rune) bool {
-	return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029
-}
 
 // isWideStop reports the full-width sentence terminators, which end a sentence without a
 // following space.

@@ -36,11 +36,7 @@ func Summarize(it watchers.Item, matches []watchers.Match) string {
 		}
 		parts = append(parts, s)
 	}
-	for _, f := range it.Facts {
-		if f.Label == "Action" {
-			add(f.Value)
-		}
-	}
+	add(it.Fact(watchers.FactAction))
 	lead := it.Abstract
 	if lead == "" {
 		lead = it.Body

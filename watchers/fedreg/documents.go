@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigilbot/vigil/watchers"
@@ -148,37 +147,72 @@ func readPages[T any](ctx context.Context, s *Source, u *url.URL, first page[T])
 	return results, nil
 }
 
-// documentItem maps a published document; ok is false for a record without a number.
-func (s *Source) documentItem(d apiDocument) (watchers.Item, Facts, bodyRef, bool) {
+// documentItem maps a published document; ok is false for a record without a number. A
+// correction is reported under the identity of the document it corrects, at StepCorrected,
+// with its own number, title and link.
+func (s *Source) documentItem(d apiDocument) (watchers.Item, bodyRef, bool) {
 	number := NormalizeDocumentNumber(d.DocumentNumber)
 	if number == "" {
 		s.log.Warn("federal register: document without a number skipped", "title", d.Title)
-		return watchers.Item{}, Facts{}, bodyRef{}, false
+		return watchers.Item{}, bodyRef{}, false
 	}
+	published := parseDate(d.PublicationDate)
 	it := watchers.Item{
 		Source:    s.name,
 		ID:        idPrefix + number,
+		Step:      watchers.StepPublished,
 		Title:     oneLine(d.Title),
-		URL:       strings.TrimSpace(d.HTMLURL),
-		Published: parseDate(d.PublicationDate),
+		URL:       documentLink(d.DocumentNumber),
+		Published: published,
 		Abstract:  strings.TrimSpace(d.Abstract),
 	}
-	f := Facts{
-		DocumentNumber: strings.TrimSpace(d.DocumentNumber),
-		Citation:       strings.TrimSpace(d.Citation),
-		Action:         strings.TrimSpace(d.Action),
-		Type:           strings.TrimSpace(d.Type),
-		EffectiveOn:    parseDate(d.EffectiveOn),
-		CorrectionOf:   correctionOf(d.CorrectionOf),
-		Agencies:       agencyNames(d.Agencies),
-		DocketIDs:      stringList(d.DocketIDs),
-		RINs:           stringList(d.RINs),
+	corrected := correctionOf(d.CorrectionOf)
+	if corrected == number {
+		corrected = ""
 	}
-	ref := bodyRef{number: f.DocumentNumber}
-	ref.raw = s.link(d.RawTextURL)
-	ref.xml = s.link(d.FullTextXMLURL)
-	ref.html = s.link(d.BodyHTMLURL)
-	return it, f, ref, true
+	if corrected != "" {
+		it.ID = idPrefix + corrected
+		it.Step = watchers.StepCorrected
+		if it.Abstract == "" {
+			it.Abstract = correctionLine(d, corrected, published)
+		}
+	}
+	var f facts
+	f.add(FactAgency, strings.Join(agencyNames(d.Agencies), ", "))
+	f.add(FactType, d.Type)
+	f.add(FactAction, d.Action)
+	f.addDate(FactPublished, published)
+	f.addDate(FactEffective, parseDate(d.EffectiveOn))
+	f.add(FactCitation, d.Citation)
+	f.add(FactDocument, d.DocumentNumber)
+	if corrected != "" {
+		f.add(FactCorrects, strings.ToUpper(corrected))
+	}
+	f.add(FactDocket, strings.Join(stringList(d.DocketIDs), "; "))
+	f.add(FactRIN, strings.Join(stringList(d.RINs), "; "))
+	f.add(FactLink, it.URL)
+	it.Facts = f
+
+	ref := bodyRef{
+		number: strings.TrimSpace(d.DocumentNumber),
+		raw:    s.link(d.RawTextURL),
+		xml:    s.link(d.FullTextXMLURL),
+		html:   s.link(d.BodyHTMLURL),
+	}
+	return it, ref, true
+}
+
+// correctionLine is the abstract of a correction that has none of its own (the Office of
+// the Federal Register's corrections have none).
+func correctionLine(d apiDocument, corrected string, published time.Time) string {
+	line := "Correction of FR Doc. " + strings.ToUpper(corrected)
+	if !published.IsZero() {
+		line += ", published " + published.Format(time.DateOnly)
+	}
+	if c := oneLine(d.Citation); c != "" {
+		line += " (" + c + ")"
+	}
+	return line + "."
 }
 
 // link resolves a full-text link, or returns "" (a bad link is as good as none).
@@ -197,9 +231,9 @@ func (s *Source) link(raw string) string {
 func agencyNames(as []apiAgency) []string {
 	var names []string
 	for _, a := range as {
-		n := strings.TrimSpace(a.Name)
+		n := oneLine(a.Name)
 		if n == "" {
-			n = strings.TrimSpace(a.RawName)
+			n = oneLine(a.RawName)
 		}
 		if n != "" {
 			names = append(names, n)
@@ -216,7 +250,7 @@ func stringList(raw json.RawMessage) []string {
 	}
 	out := l[:0]
 	for _, v := range l {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = oneLine(v); v != "" {
 			out = append(out, v)
 		}
 	}
@@ -226,8 +260,9 @@ func stringList(raw json.RawMessage) []string {
 	return out
 }
 
-// correctionOf reads correction_of, which names the corrected document by a link to it (or by
-// its number), as a normalised document number.
+// correctionOf reads correction_of, which names the corrected document by the API link to it
+// ("https://www.federalregister.gov/api/v1/documents/2026-17324"), or by its number, as a
+// normalised document number.
 func correctionOf(raw json.RawMessage) string {
 	var v any
 	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
@@ -260,132 +295,11 @@ func correctionOf(raw json.RawMessage) string {
 		}
 		return ""
 	}
-	return NormalizeDocumentNumber(s)
+	if n := NormalizeDocumentNumber(s); isDocumentNumber(n) {
+		return n
+	}
+	return ""
 }
 
 // oneLine trims a title and folds its whitespace runs (some titles end in spaces).
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// apiInspection is a record of public-inspection-documents/current.json.
-type apiInspection struct {
-	DocumentNumber  string          `json:"document_number"`
-	Title           string          `json:"title"`
-	Type            string          `json:"type"`
-	Agencies        []apiAgency     `json:"agencies"`
-	HTMLURL         string          `json:"html_url"`
-	RawTextURL      string          `json:"raw_text_url"`
-	PublicationDate string          `json:"publication_date"`
-	FiledAt         string          `json:"filed_at"`
-	EditorialNote   string          `json:"editorial_note"`
-	DocketNumbers   json.RawMessage `json:"docket_numbers"`
-}
-
-// currentInspection reads the documents on public inspection now.
-func (s *Source) currentInspection(ctx context.Context) ([]apiInspection, error) {
-	u := s.endpoint("public-inspection-documents/current.json", url.Values{})
-	var first page[apiInspection]
-	if err := s.getJSON(ctx, u, &first); err != nil {
-		return nil, err
-	}
-	return readPages(ctx, s, u, first)
-}
-
-// wantInspection filters the public-inspection desk (every agency, every type) to the
-// configured agencies and types.
-func (s *Source) wantInspection(d apiInspection) bool {
-	if len(s.types) > 0 {
-		ok := false
-		for _, t := range s.types {
-			ok = ok || strings.EqualFold(documentTypes[t], strings.TrimSpace(d.Type))
-		}
-		if !ok {
-			return false
-		}
-	}
-	if len(s.agencies) == 0 {
-		return true
-	}
-	for _, a := range d.Agencies {
-		for _, want := range s.agencies {
-			if strings.EqualFold(a.Slug, want) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// inspectionItem maps a filing on public inspection. It has the same ID as the document it
-// will be published as.
-func (s *Source) inspectionItem(d apiInspection, now time.Time) (watchers.Item, Facts, bodyRef, bool) {
-	number := NormalizeDocumentNumber(d.DocumentNumber)
-	if number == "" {
-		s.log.Warn("federal register: public-inspection filing without a number skipped", "title", d.Title)
-		return watchers.Item{}, Facts{}, bodyRef{}, false
-	}
-	filed := parseTimestamp(d.FiledAt)
-	publish := parseDate(d.PublicationDate)
-	published := publish
-	switch {
-	case !published.IsZero():
-	case !filed.IsZero():
-		published = filed.UTC()
-	default:
-		published = now.UTC()
-	}
-	it := watchers.Item{
-		Source:    s.name,
-		ID:        idPrefix + number,
-		Title:     oneLine(d.Title),
-		URL:       strings.TrimSpace(d.HTMLURL),
-		Published: published,
-		Abstract:  inspectionLine(filed, publish, d.EditorialNote),
-	}
-	f := Facts{
-		DocumentNumber:   strings.TrimSpace(d.DocumentNumber),
-		Type:             strings.TrimSpace(d.Type),
-		Agencies:         agencyNames(d.Agencies),
-		DocketIDs:        stringList(d.DocketNumbers),
-		PublicInspection: true,
-		FiledAt:          filed,
-		EditorialNote:    strings.TrimSpace(d.EditorialNote),
-	}
-	ref := bodyRef{number: f.DocumentNumber, raw: s.link(d.RawTextURL)}
-	return it, f, ref, true
-}
-
-// inspectionLine is the abstract of a filing: public inspection has none of its own.
-func inspectionLine(filed, publish time.Time, note string) string {
-	var parts []string
-	if !filed.IsZero() {
-		parts = append(parts, "filed "+filed.In(eastern()).Format(time.DateOnly))
-	}
-	if !publish.IsZero() {
-		parts = append(parts, "to be published "+publish.Format(time.DateOnly))
-	}
-	line := "Public inspection"
-	if len(parts) > 0 {
-		line += ": " + strings.Join(parts, ", ")
-	}
-	line += "."
-	if note = oneLine(note); note != "" {
-		line += " " + note
-	}
-	return line
-}
-
-func parseTimestamp(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
-// eastern is the Federal Register's time zone, or UTC where the zone database is missing.
-var eastern = sync.OnceValue(func() *time.Location {
-	if loc, err := time.LoadLocation("America/New_York"); err == nil {
-		return loc
-	}
-	return time.UTC
-})
