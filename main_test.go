@@ -185,7 +185,7 @@ func TestScanReportsFailingSource(t *testing.T) {
 		t.Errorf("scan of an HTML page: exit %d, stderr %q; want 1 and the source's error", code, errOut)
 	}
 	code, out, _ := vigil(t, "sources", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "failing (1)") || !strings.Contains(out, "not a feed") {
+	if code != 0 || !strings.Contains(out, "failing (1, not_a_feed)") || !strings.Contains(out, "not a feed") {
 		t.Errorf("sources: exit %d, output:\n%s", code, out)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vigilbot/vigil/bot/console"
 	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/store"
+	"github.com/vigilbot/vigil/watchers/feed"
 )
 
 // Version is Vigil's version, set at build time with -ldflags "-X …/app.Version=…".
@@ -43,6 +44,8 @@ type Options struct {
 
 	// pollers replaces the sources of these names (tests).
 	pollers map[string]poller
+	// fetcher replaces the feed fetcher's options (tests).
+	fetcher *feed.FetcherOptions
 }
 
 func (o *Options) defaults() {
@@ -93,11 +96,16 @@ func Run(ctx context.Context, opts Options) error {
 	defer e.close()
 
 	svc := e.service()
-	if opts.Config.ChatConfigured() {
-		return errors.New("slack and matrix are not supported by this version yet: remove those sections to use the terminal chat")
+	runners, handlers, err := e.openChats(svc)
+	if err != nil {
+		return err
 	}
-	term := console.New(opts.Stdin, opts.Stdout, svc)
-	e.chats[console.Platform] = term
+	var term *console.Console
+	if !opts.Config.ChatConfigured() {
+		term = console.New(opts.Stdin, opts.Stdout, svc)
+		e.chats[console.Platform] = term
+	}
+	e.runners, e.handlers = runners, handlers
 
 	client, err := e.newClient(true)
 	if err != nil {
@@ -111,12 +119,24 @@ func Run(ctx context.Context, opts Options) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errc := make(chan error, 1)
-	wg.Go(func() {
-		if err := term.Run(runCtx); err != nil {
-			opts.Logger.Warn("terminal chat stopped", "err", err)
-		}
-	})
+	errc := make(chan error, 1+len(runners))
+	if term != nil {
+		wg.Go(func() {
+			if err := term.Run(runCtx); err != nil {
+				opts.Logger.Warn("terminal chat stopped", "err", err)
+			}
+		})
+	}
+	for _, r := range runners {
+		wg.Go(func() {
+			if err := r.Run(runCtx); err != nil && runCtx.Err() == nil {
+				select {
+				case errc <- fmt.Errorf("chat: %w", err):
+				default:
+				}
+			}
+		})
+	}
 	var srv *http.Server
 	if addr := opts.Config.HTTP.Listen; addr != "" {
 		srv = e.httpServer(addr)
@@ -163,8 +183,17 @@ func (e *engine) httpHandler() http.Handler {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		for _, c := range e.runners {
+			if !c.Ready() {
+				http.Error(w, "chat connection not up", http.StatusServiceUnavailable)
+				return
+			}
+		}
 		fmt.Fprintln(w, "ready")
 	})
+	for prefix, h := range e.handlers {
+		mux.Handle(prefix, h)
+	}
 	return mux
 }
 

@@ -44,14 +44,15 @@ func Scan(ctx context.Context, opts Options, so ScanOptions) error {
 	if so.DeliveryWait <= 0 {
 		so.DeliveryWait = 60 * time.Second
 	}
-	if opts.Config.ChatConfigured() {
-		return errors.New("slack and matrix are not supported by this version yet: remove those sections")
-	}
 	e, err := open(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	// Deliver to the configured chats as the daemon would (their loops are not needed to send).
+	if _, _, err := e.openChats(e.service()); err != nil {
+		return err
+	}
 	// The scan's own output is the terminal's delivery: console alerts are recorded as
 	// delivered, not printed twice.
 	e.chats[console.Platform] = scanOutput{}
@@ -240,6 +241,7 @@ func Sources(ctx context.Context, opts Options, output string) error {
 			LastPoll    *time.Time `json:"last_poll"`
 			LastSuccess *time.Time `json:"last_success"`
 			LastError   string     `json:"last_error,omitempty"`
+			ErrorKind   string     `json:"last_error_kind,omitempty"`
 			LastErrorAt *time.Time `json:"last_error_at"`
 			Failures    int        `json:"consecutive_failures"`
 			NextPoll    *time.Time `json:"next_poll"`
@@ -248,7 +250,7 @@ func Sources(ctx context.Context, opts Options, output string) error {
 		out := make([]rec, 0, len(srcs))
 		for _, s := range srcs {
 			out = append(out, rec{s.Name, s.Type, s.URL, s.Schedule, s.Origin, s.Healthy(), s.Baselined,
-				timePtr(s.LastPollAt), timePtr(s.LastSuccessAt), s.LastError, timePtr(s.LastErrorAt), s.Failures, timePtr(s.NextPoll), s.ItemsSeen})
+				timePtr(s.LastPollAt), timePtr(s.LastSuccessAt), s.LastError, s.LastErrorKind, timePtr(s.LastErrorAt), s.Failures, timePtr(s.NextPoll), s.ItemsSeen})
 		}
 		enc := json.NewEncoder(opts.Stdout)
 		enc.SetIndent("", "  ")
@@ -262,7 +264,7 @@ func Sources(ctx context.Context, opts Options, output string) error {
 			case s.LastPollAt.IsZero():
 				health = "not polled yet"
 			case !s.Healthy():
-				health = fmt.Sprintf("failing (%d)", s.Failures)
+				health = fmt.Sprintf("failing (%d, %s)", s.Failures, s.LastErrorKind)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Type, health, when(s.LastSuccessAt), when(s.NextPoll), s.ItemsSeen, oneLine(s.LastError))
 		}

@@ -59,10 +59,14 @@ type engine struct {
 	client *river.Client[*sql.Tx]
 	met    *metrics
 
+	runners  []chatRunner            // chat connections this process keeps up
+	handlers map[string]http.Handler // chat endpoints on the HTTP server, by path prefix
+
 	mu      sync.Mutex
 	matcher *match.Matcher
 	version int64
 	pollers map[string]pollerEntry
+	fetcher *feed.Fetcher             // shared by every feed: per-host limits, connection pools
 	fedreg  map[string]*fedreg.Source // by configured name
 	fixed   map[string]poller         // sources replaced by tests
 }
@@ -85,6 +89,11 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 		fixed: opts.pollers, fedreg: map[string]*fedreg.Source{},
 	}
 	e.met = newMetrics(st, opts.Logger)
+	fo := feed.FetcherOptions{UserAgent: e.userAgent(), Now: e.now}
+	if opts.fetcher != nil {
+		fo = *opts.fetcher
+	}
+	e.fetcher = feed.NewFetcher(fo)
 	if err := st.Migrate(ctx, e.migrateJobs); err != nil {
 		st.Close()
 		return nil, err
@@ -102,6 +111,12 @@ func (e *engine) close() {
 	}
 }
 
+// Who added a source.
+const (
+	originConfig = "config"
+	originChat   = "chat"
+)
+
 // seed upserts the configured sources (removing configured sources no longer in the file)
 // and the configured channels' watches (never removing any).
 func (e *engine) seed(ctx context.Context) error {
@@ -112,12 +127,12 @@ func (e *engine) seed(ctx context.Context) error {
 		if s.Type == watchers.SourceFederalRegister {
 			url = s.BaseURL
 		}
-		if err := e.store.UpsertSource(ctx, watchers.Source{Name: s.Name, Type: s.Type, URL: url, Schedule: s.Schedule, Origin: "config"}); err != nil {
+		if err := e.store.UpsertSource(ctx, watchers.Source{Name: s.Name, Type: s.Type, URL: url, Schedule: s.Schedule, Origin: originConfig}); err != nil {
 			return err
 		}
 		if s.Type == watchers.SourceFederalRegister && (s.PublicInspection == nil || *s.PublicInspection) {
 			pi := watchers.Source{Name: s.Name + watchers.PublicInspectionSuffix, Type: watchers.SourceFederalRegisterFiling,
-				URL: url, Schedule: s.PublicInspectionSchedule, Origin: "config"}
+				URL: url, Schedule: s.PublicInspectionSchedule, Origin: originConfig}
 			inConfig[pi.Name] = true
 			if err := e.store.UpsertSource(ctx, pi); err != nil {
 				return err
@@ -129,7 +144,7 @@ func (e *engine) seed(ctx context.Context) error {
 		return err
 	}
 	for _, s := range existing {
-		if s.Origin == "config" && !inConfig[s.Name] {
+		if s.Origin == originConfig && !inConfig[s.Name] {
 			if err := e.store.DeleteSource(ctx, s.Name); err != nil {
 				return err
 			}
@@ -169,7 +184,9 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	)
 	switch src.Type {
 	case watchers.SourceFeed:
-		p, err = feed.New(src.Name, src.URL, feed.Options{Client: e.http, UserAgent: e.userAgent()})
+		// Feeds from the configuration file may be on private networks; feeds added by
+		// chat or CLI may not (checked on every address dialled, redirects included).
+		p, err = e.fetcher.Source(src.Name, src.URL, feed.SourceOptions{AllowPrivate: src.Origin == originConfig})
 	case watchers.SourceFederalRegister:
 		p, err = e.fedregSource(src.Name)
 	case watchers.SourceFederalRegisterFiling:
@@ -298,13 +315,13 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 	log := e.log.With("source", name)
 	p, err := e.pollerFor(src)
 	if err == nil {
-		var items []watchers.Item
+		var f fetched
 		start := time.Now()
-		items, err = p.Poll(ctx)
+		f, err = fetch(ctx, p, src)
 		e.met.fetchSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		if err == nil {
 			e.met.polls.WithLabelValues(name, resultOK).Inc()
-			return e.record(ctx, src, p, items, all, dryRun)
+			return e.record(ctx, src, p, f, all, dryRun)
 		}
 	}
 	if ctx.Err() != nil {
@@ -314,20 +331,87 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 	e.met.polls.WithLabelValues(name, resultError).Inc()
 	if !dryRun {
 		now := e.now()
-		if rerr := e.store.RecordPollFailure(ctx, name, now, err.Error()); rerr != nil {
+		if rerr := e.store.RecordPollFailure(ctx, name, now, errorKind(err), err.Error()); rerr != nil {
 			return res, rerr
 		}
 		wait := backoff(src.Failures + 1)
-		var api *fedreg.APIError
-		if errors.As(err, &api) && api.RetryAfter > wait {
-			wait = api.RetryAfter
+		if ra := retryAfter(err); ra > wait {
+			wait = min(ra, backoffCap)
 		}
 		if rerr := e.store.DeferPoll(ctx, name, now.Add(wait)); rerr != nil {
 			return res, rerr
 		}
 		log.Warn("poll failed", "consecutive_failures", src.Failures+1, "next_try_within", wait.Round(time.Second), "err", err)
+		since := src.FailingSince
+		if since.IsZero() {
+			since = now
+		}
+		if rerr := e.reportFailing(ctx, src, since, err); rerr != nil {
+			return res, rerr
+		}
 	}
 	return res, &sourceError{source: name, err: err}
+}
+
+// fetched is what one poll of a source brought.
+type fetched struct {
+	items       []watchers.Item
+	notModified bool             // a conditional request answered 304
+	validators  *feed.Validators // to keep for the next conditional request
+}
+
+// conditionalPoller is a source that answers conditional requests (feeds).
+type conditionalPoller interface {
+	Fetch(ctx context.Context, v feed.Validators) (feed.Result, error)
+}
+
+// fetch polls a source, conditionally when it can.
+func fetch(ctx context.Context, p poller, src watchers.Source) (fetched, error) {
+	if c, ok := p.(conditionalPoller); ok {
+		r, err := c.Fetch(ctx, feed.Validators{ETag: src.ETag, LastModified: src.LastModified})
+		if err != nil {
+			return fetched{}, err
+		}
+		f := fetched{items: r.Items, notModified: r.NotModified}
+		if !r.NotModified {
+			f.validators = &r.Validators
+		}
+		return f, nil
+	}
+	items, err := p.Poll(ctx)
+	return fetched{items: items}, err
+}
+
+// errorKind classifies a poll failure for health and metrics.
+func errorKind(err error) string {
+	var api *fedreg.APIError
+	switch {
+	case errors.As(err, new(*feed.Error)):
+		return string(feed.KindOf(err))
+	case errors.As(err, &api):
+		if api.RetryAfter > 0 || api.Status == http.StatusTooManyRequests {
+			return "rate_limited"
+		}
+		return "http_status"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
+}
+
+// retryAfter is the wait a source asked for (429, 503), or 0.
+func retryAfter(err error) time.Duration {
+	var (
+		api *fedreg.APIError
+		fe  *feed.Error
+	)
+	switch {
+	case errors.As(err, &api):
+		return api.RetryAfter
+	case errors.As(err, &fe):
+		return fe.RetryAfter
+	}
+	return 0
 }
 
 // Backoff of a failing source: the first retry after a minute, doubling with each failure
@@ -356,8 +440,9 @@ type sourceError struct {
 func (e *sourceError) Error() string { return e.source + ": " + e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
 
-func (e *engine) record(ctx context.Context, src watchers.Source, p poller, items []watchers.Item, all, dryRun bool) (pollResult, error) {
+func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fetched, all, dryRun bool) (pollResult, error) {
 	var res pollResult
+	items := f.items
 	alerting := src.Baselined || all
 	m, err := e.currentMatcher(ctx)
 	if err != nil {
@@ -403,6 +488,19 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, item
 		}
 		if err := tx.RecordPollSuccess(ctx, src.Name, e.now(), res.New); err != nil {
 			return err
+		}
+		if f.validators != nil {
+			// With the items they answered for, or a crash could lose those items to a 304.
+			if err := tx.SaveValidators(ctx, src.Name, f.validators.ETag, f.validators.LastModified); err != nil {
+				return err
+			}
+		}
+		if src.OpsReported {
+			recovery, err := e.reportRecovered(ctx, tx, src)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, recovery...)
 		}
 		if dryRun {
 			return errDryRun

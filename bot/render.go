@@ -108,6 +108,9 @@ func Clean(s string) string {
 
 func headline(a watchers.Alert) string {
 	title := strings.TrimSpace(a.Item.Title)
+	if len(a.Entities) == 0 && title != "" {
+		return title // Vigil's own notices (a failing source) name no entity
+	}
 	if title == "" {
 		title = "an untitled item"
 	} else {

@@ -13,15 +13,22 @@ const (
 ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, schedule = excluded.schedule,
 origin = excluded.origin,
 next_poll = CASE WHEN sources.schedule <> excluded.schedule OR sources.url <> excluded.url THEN 0 ELSE sources.next_poll END,
-baselined = CASE WHEN sources.url <> excluded.url OR sources.type <> excluded.type THEN 0 ELSE sources.baselined END`
+baselined = CASE WHEN sources.url <> excluded.url OR sources.type <> excluded.type THEN 0 ELSE sources.baselined END,
+etag = CASE WHEN sources.url <> excluded.url THEN '' ELSE sources.etag END,
+last_modified = CASE WHEN sources.url <> excluded.url THEN '' ELSE sources.last_modified END`
 	sqlSelectSource = `SELECT name, type, url, schedule, origin, next_poll, baselined, last_poll_at,
-last_success_at, last_error, last_error_at, failures, items_seen FROM sources`
+last_success_at, last_error, last_error_kind, last_error_at, failures, failing_since, ops_reported, items_seen,
+etag, last_modified FROM sources`
 	sqlDeleteSource  = `DELETE FROM sources WHERE name = ?`
 	sqlSetNextPoll   = `UPDATE sources SET next_poll = ? WHERE name = ?`
 	sqlMarkBaselined = `UPDATE sources SET baselined = 1 WHERE name = ?`
 	sqlDeferPoll     = `UPDATE sources SET next_poll = CASE WHEN next_poll < ? THEN ? ELSE next_poll END WHERE name = ?`
-	sqlRecordSuccess = `UPDATE sources SET last_poll_at = ?, last_success_at = ?, failures = 0, items_seen = items_seen + ? WHERE name = ?`
-	sqlRecordFailure = `UPDATE sources SET last_poll_at = ?, last_error = ?, last_error_at = ?, failures = failures + 1 WHERE name = ?`
+	sqlRecordSuccess = `UPDATE sources SET last_poll_at = ?, last_success_at = ?, failures = 0, failing_since = 0,
+items_seen = items_seen + ? WHERE name = ?`
+	sqlRecordFailure = `UPDATE sources SET last_poll_at = ?, last_error = ?, last_error_kind = ?, last_error_at = ?,
+failing_since = CASE WHEN failures = 0 THEN ? ELSE failing_since END, failures = failures + 1 WHERE name = ?`
+	sqlSaveValidators = `UPDATE sources SET etag = ?, last_modified = ? WHERE name = ?`
+	sqlSetOpsReported = `UPDATE sources SET ops_reported = ? WHERE name = ?`
 )
 
 // UpsertSource adds a source or updates its definition, keeping its health. A source whose
@@ -99,10 +106,28 @@ func (q queries) RecordPollSuccess(ctx context.Context, name string, at time.Tim
 	return nil
 }
 
-// RecordPollFailure records a failed poll and its error message.
-func (q queries) RecordPollFailure(ctx context.Context, name string, at time.Time, msg string) error {
-	if _, err := q.q.ExecContext(ctx, sqlRecordFailure, ms(at), msg, ms(at), name); err != nil {
+// RecordPollFailure records a failed poll, its kind of error and its message.
+func (q queries) RecordPollFailure(ctx context.Context, name string, at time.Time, kind, msg string) error {
+	if _, err := q.q.ExecContext(ctx, sqlRecordFailure, ms(at), msg, kind, ms(at), ms(at), name); err != nil {
 		return fmt.Errorf("record failed poll of %s: %w", name, err)
+	}
+	return nil
+}
+
+// SaveValidators keeps the HTTP validators of a source's last full answer. Save them in
+// the transaction that records that answer's items: saved alone, a crash in between
+// would make the next answer a 304 and lose the items.
+func (q queries) SaveValidators(ctx context.Context, name, etag, lastModified string) error {
+	if _, err := q.q.ExecContext(ctx, sqlSaveValidators, etag, lastModified, name); err != nil {
+		return fmt.Errorf("save validators of %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetOpsReported records whether a source's current failure streak was reported.
+func (q queries) SetOpsReported(ctx context.Context, name string, reported bool) error {
+	if _, err := q.q.ExecContext(ctx, sqlSetOpsReported, boolInt(reported), name); err != nil {
+		return fmt.Errorf("mark ops report of %s: %w", name, err)
 	}
 	return nil
 }
@@ -116,15 +141,18 @@ func (q queries) selectSources(ctx context.Context, query string, args ...any) (
 	var out []watchers.Source
 	for rows.Next() {
 		var (
-			s                                            watchers.Source
-			next, lastPoll, lastOK, lastErrAt, baselined int64
+			s                                               watchers.Source
+			next, lastPoll, lastOK, lastErrAt, failingSince int64
+			baselined, reported                             int64
 		)
 		if err := rows.Scan(&s.Name, &s.Type, &s.URL, &s.Schedule, &s.Origin, &next, &baselined,
-			&lastPoll, &lastOK, &s.LastError, &lastErrAt, &s.Failures, &s.ItemsSeen); err != nil {
+			&lastPoll, &lastOK, &s.LastError, &s.LastErrorKind, &lastErrAt, &s.Failures, &failingSince, &reported,
+			&s.ItemsSeen, &s.ETag, &s.LastModified); err != nil {
 			return nil, fmt.Errorf("list sources: %w", err)
 		}
 		s.NextPoll, s.LastPollAt, s.LastSuccessAt, s.LastErrorAt = fromMS(next), fromMS(lastPoll), fromMS(lastOK), fromMS(lastErrAt)
-		s.Baselined = baselined != 0
+		s.FailingSince = fromMS(failingSince)
+		s.Baselined, s.OpsReported = baselined != 0, reported != 0
 		out = append(out, s)
 	}
 	return out, rows.Err()

@@ -147,18 +147,29 @@ func TestSourcesAndHealth(t *testing.T) {
 	if err := s.MarkBaselined(ctx, "news"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordPollFailure(ctx, "news", now, "boom"); err != nil {
+	if err := s.RecordPollFailure(ctx, "news", now, "timeout", "boom"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordPollFailure(ctx, "news", now.Add(time.Minute), "dns", "boom again"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Source(ctx, "news")
-	if got.Failures != 1 || got.LastError != "boom" || !got.LastErrorAt.Equal(now) || !got.Baselined {
-		t.Errorf("after failure: got %+v", got)
+	if got.Failures != 2 || got.LastError != "boom again" || got.LastErrorKind != "dns" || !got.LastErrorAt.Equal(now.Add(time.Minute)) ||
+		!got.FailingSince.Equal(now) || !got.Baselined {
+		t.Errorf("after failures: got %+v", got)
+	}
+	if err := s.SetOpsReported(ctx, "news", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveValidators(ctx, "news", `"e1"`, "Mon, 02 Jan 2006 15:04:05 GMT"); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.RecordPollSuccess(ctx, "news", now, 3); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.Source(ctx, "news")
-	if got.Failures != 0 || got.ItemsSeen != 3 || !got.LastSuccessAt.Equal(now) {
+	if got.Failures != 0 || got.ItemsSeen != 3 || !got.LastSuccessAt.Equal(now) || !got.FailingSince.IsZero() ||
+		!got.OpsReported || got.ETag != `"e1"` {
 		t.Errorf("after success: got %+v", got)
 	}
 	// A changed URL starts from a new baseline.
@@ -167,8 +178,8 @@ func TestSourcesAndHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = s.Source(ctx, "news")
-	if got.Baselined || !got.NextPoll.IsZero() {
-		t.Errorf("after URL change: got baselined=%v next=%v, want a fresh baseline due now", got.Baselined, got.NextPoll)
+	if got.Baselined || !got.NextPoll.IsZero() || got.ETag != "" || got.LastModified != "" {
+		t.Errorf("after URL change: got %+v, want a fresh baseline due now, without validators", got)
 	}
 	if _, err := s.Source(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Source(nope): got %v, want ErrNotFound", err)

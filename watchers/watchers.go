@@ -292,9 +292,15 @@ type Source struct {
 	LastPollAt    time.Time
 	LastSuccessAt time.Time
 	LastError     string
+	LastErrorKind string // timeout, dns, http_status, rate_limited, not_a_feed, …
 	LastErrorAt   time.Time
-	Failures      int // consecutive failed polls
+	Failures      int       // consecutive failed polls
+	FailingSince  time.Time // first failure of the current streak; zero when healthy
+	OpsReported   bool      // the current streak was reported to the operators
 	ItemsSeen     int64
+
+	// HTTP validators of the last full answer, for conditional requests.
+	ETag, LastModified string
 }
 
 // Healthy reports whether the last poll of the source succeeded (or it was never polled).

@@ -46,6 +46,11 @@ CREATE TABLE sources (
     last_error_at   BIGINT  NOT NULL DEFAULT 0,
     failures        INTEGER NOT NULL DEFAULT 0,
     items_seen      BIGINT  NOT NULL DEFAULT 0,
+    last_error_kind TEXT    NOT NULL DEFAULT '', -- timeout, dns, http_status, not_a_feed, …
+    failing_since   BIGINT  NOT NULL DEFAULT 0,  -- first failure of the current streak
+    ops_reported    INTEGER NOT NULL DEFAULT 0,  -- the streak was reported to the ops channel
+    etag            TEXT    NOT NULL DEFAULT '', -- HTTP validators for conditional requests
+    last_modified   TEXT    NOT NULL DEFAULT '',
     created_at      BIGINT  NOT NULL
 );
 
