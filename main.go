@@ -28,6 +28,7 @@ Usage:
   vigil watch add|remove|list --channel PLATFORM:ID [NAME [aka ALIAS]... [not PHRASE]...]
   vigil config check [FILE]        check a configuration file and print it, secrets redacted
   vigil config example             print a commented example configuration
+  vigil healthcheck                exit 0 if the daemon's /healthz answers (for containers)
   vigil version
 
 Every command takes --config FILE (default ./vigil.yaml, or $VIGIL_CONFIG); with neither,
@@ -64,6 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "vigil: %s\nRun 'vigil help' for usage.\n", ue.msg)
+		if len(args) > 0 && args[0] == "healthcheck" {
+			return exitError
+		}
 		return exitUsage
 	case app.IsReported(err):
 		return exitError
@@ -100,8 +104,22 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(stderr, "vigil: warning: %s\n", w)
+		}
 		opts.Config = cfg
 		return app.Run(ctx, opts)
+	case "healthcheck":
+		// For container health checks: GET /healthz of a running daemon. Docker reserves
+		// exit status 2, so every failure here is 1.
+		if _, err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		return app.Healthcheck(ctx, cfg)
 	case "scan":
 		once := fs.Bool("once", false, "poll every source once")
 		var so app.ScanOptions
@@ -196,6 +214,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				return err
 			}
 			fmt.Fprintf(stderr, "configuration OK: %d sources, %d channels\n", len(cfg.Sources), len(cfg.Channels))
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintf(stderr, "warning: %s\n", w)
+			}
 			return nil
 		}
 		return usageError{fmt.Sprintf("unknown config command %q: want check or example", rest[0])}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -297,5 +298,32 @@ func TestEmbeddedDefaults(t *testing.T) {
 	code, out, _ = vigil(t, "watch", "add", "Hikvision", "--channel", "console:main")
 	if code != 0 || !strings.Contains(out, "Now watching") {
 		t.Errorf("watch add on defaults: exit %d, %q", code, out)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	write := func(listen string) string {
+		path := filepath.Join(t.TempDir(), "vigil.yaml")
+		os.WriteFile(path, []byte("sources: []\nhttp:\n  listen: "+listen+"\n"), 0o600)
+		return path
+	}
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	if code, _, errOut := vigil(t, "healthcheck", "--config", write(fmt.Sprintf("0.0.0.0:%d", port))); code != 0 {
+		t.Errorf("healthcheck of a live server: exit %d, %q", code, errOut)
+	}
+	srv.Close()
+	if code, _, _ := vigil(t, "healthcheck", "--config", write(fmt.Sprintf("127.0.0.1:%d", port))); code != 1 {
+		t.Errorf("healthcheck of a dead server: exit %d, want 1", code)
+	}
+	if code, _, _ := vigil(t, "healthcheck", "--bogus"); code != 1 {
+		t.Errorf("healthcheck with a bad flag: exit %d, want 1 (Docker reserves 2)", code)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/bot/console"
+	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/watchers"
 )
 
@@ -328,3 +331,34 @@ var errReported = errors.New("command failed")
 
 // IsReported reports whether err's message has already been shown to the user.
 func IsReported(err error) bool { return errors.Is(err, errReported) }
+
+// Healthcheck asks a running daemon's /healthz (on http.listen, an unspecified host read
+// as loopback) whether it is up. It opens no database: it runs every few seconds.
+func Healthcheck(ctx context.Context, cfg *config.Config) error {
+	addr := cfg.HTTP.Listen
+	if addr == "" {
+		return errors.New("healthcheck: http.listen is not set, so there is no /healthz to ask")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: http.listen %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}

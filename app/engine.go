@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -540,7 +541,21 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 // send now.
 func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) (out []watchers.Alert, send []int64, err error) {
 	key := dedup.EventKey(it)
-	for _, cand := range watchers.NewAlerts(it, key, matches) {
+	cands := watchers.NewAlerts(it, key, matches)
+	if it.Step != "" {
+		// A later step of a document reaches every channel alerted about it, even when its
+		// own text no longer names the entity (a correction of a date, a withdrawal).
+		alerted, err := tx.AlertChannels(ctx, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, ch := range alerted {
+			if !slices.ContainsFunc(cands, func(a watchers.Alert) bool { return a.Channel == ch }) {
+				cands = append(cands, watchers.Alert{Channel: ch, EventKey: key, Kind: watchers.KindNew, Item: it})
+			}
+		}
+	}
+	for _, cand := range cands {
 		mutes, err := tx.Mutes(ctx, cand.Channel)
 		if err != nil {
 			return nil, nil, err
@@ -552,6 +567,9 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		digest, err := tx.Digest(ctx, cand.Channel)
 		if err != nil {
 			return nil, nil, err
+		}
+		if len(cand.Entities) == 0 && prev != nil {
+			cand.Entities = prev.Entities // a step that names no entity itself
 		}
 		shown := unmuted(cand, mutes)
 		if len(shown.Entities) == 0 {
@@ -571,7 +589,17 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		if state.Kind == watchers.KindFollowup {
 			item = prev.Item // a reply leaves the alert showing what it showed
 		}
-		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, state.Entities, true)
+		entities := state.Entities
+		if prev != nil {
+			// The alert names everyone it ever named; a reply may name fewer.
+			entities = slices.Clone(prev.Entities)
+			for _, en := range state.Entities {
+				if !slices.Contains(entities, en) {
+					entities = append(entities, en)
+				}
+			}
+		}
+		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, entities, true)
 		if err != nil {
 			return nil, nil, err
 		}

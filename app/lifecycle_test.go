@@ -174,7 +174,7 @@ channels:
 		t.Fatal(err)
 	}
 	corr := pub
-	corr.Step = watchers.StepCorrected
+	corr.Step, corr.Body = watchers.StepCorrected, "In the rule published on October 9, correct the effective date." // names nobody
 	fr.set(pi, pub, corr)
 	other := watchers.Item{Source: "news1", ID: "guid:s2", Title: "Dahua and Hikvision shares fall", URL: "https://news.example/s2"}
 	news1.set(story, other)

@@ -32,6 +32,12 @@ type Config struct {
 	Matrix   *Matrix   `yaml:"matrix,omitempty"` // nil when not configured
 	HTTP     HTTP      `yaml:"http,omitempty"`
 	Log      Log       `yaml:"log,omitempty"`
+
+	// secretsFromEnv are the key paths ("slack.bot_token", "database.url") of the secrets
+	// that Parse read from ${VAR} rather than from the file's own text; Warnings uses it.
+	// It is nil when there are none, so that a parsed configuration without such secrets
+	// still equals one built in code.
+	secretsFromEnv []string
 }
 
 // Database says where Vigil keeps its state: "sqlite:PATH" (relative to the working

@@ -40,6 +40,8 @@ func Load(path string) (*Config, error) {
 //     empty string, "$$" is a literal "$", and any other "$" is kept as it is;
 //   - read each *_file secret (password_file, bot_token_file, …) into its field, trimming
 //     trailing white space; a relative path is relative to the working directory;
+//   - note which secrets were read from ${VAR} rather than written in the file, for
+//     Warnings;
 //   - apply defaults; a file without a "sources" key gets the default Federal Register
 //     source, while "sources: []" (or an empty "sources:") means no sources;
 //   - Validate.
@@ -58,6 +60,8 @@ func Parse(data []byte, name string) (*Config, error) {
 			lines:    lines,
 			seen:     map[visit]bool{},
 			expanded: map[*yaml.Node]bool{},
+			envNodes: map[*yaml.Node]bool{},
+			secrets:  map[string]secretOrigin{},
 		}
 		w.walk(root, reflect.TypeFor[Config](), "")
 		if len(w.errs) > 0 {
@@ -66,6 +70,7 @@ func Parse(data []byte, name string) (*Config, error) {
 		if err := decode(root, cfg); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		cfg.secretsFromEnv = fromEnvOnly(w.secrets)
 	}
 	if err := readSecretFiles(cfg, name, lines); err != nil {
 		return nil, err
@@ -209,6 +214,8 @@ type walker struct {
 	lines    map[string]int
 	seen     map[visit]bool
 	expanded map[*yaml.Node]bool
+	envNodes map[*yaml.Node]bool     // scalars in which a ${VAR} was expanded
+	secrets  map[string]secretOrigin // by path: where the secret values met there came from
 }
 
 func (w *walker) errorf(n *yaml.Node, format string, args ...any) {
@@ -227,6 +234,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	if w.seen[visit{n, t}] {
+		w.noteSecret(n, t, path) // an alias: the same value, at another path
 		return
 	}
 	w.seen[visit{n, t}] = true
@@ -236,6 +244,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	switch {
 	case isLeaf(t):
 		w.leaf(n, t, path)
+		w.noteSecret(n, t, path)
 	case t.Kind() == reflect.Pointer:
 		w.walk(n, t.Elem(), path)
 	case t.Kind() == reflect.Struct:
@@ -261,9 +270,13 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 	}
 	if !w.expanded[n] {
 		w.expanded[n] = true
-		if err := expandNode(n, t.Kind() != reflect.String); err != nil {
+		fromEnv, err := expandNode(n, t.Kind() != reflect.String)
+		if err != nil {
 			w.errorf(n, "%s: %v", path, err)
 			return
+		}
+		if fromEnv {
+			w.envNodes[n] = true
 		}
 	}
 	if isNull(n) {
@@ -479,19 +492,20 @@ func orTop(path string) string {
 	return path
 }
 
-// expandNode replaces ${VAR} in a scalar's value. When retag is set (the value is not
-// a string), a plain scalar loses its resolved tag so that the expanded text is resolved
-// afresh: "public_inspection: ${PI}" becomes a bool, and an empty expansion a null.
-func expandNode(n *yaml.Node, retag bool) error {
+// expandNode replaces ${VAR} in a scalar's value and reports whether the value named a
+// variable. When retag is set (the value is not a string), a plain scalar loses its
+// resolved tag so that the expanded text is resolved afresh: "public_inspection: ${PI}"
+// becomes a bool, and an empty expansion a null.
+func expandNode(n *yaml.Node, retag bool) (fromEnv bool, err error) {
 	if !strings.Contains(n.Value, "$") {
-		return nil
+		return false, nil
 	}
-	v, err := expandEnv(n.Value)
+	v, fromEnv, err := expandEnvRefs(n.Value)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if v == n.Value {
-		return nil
+		return fromEnv, nil
 	}
 	n.Value = v
 	const explicit = yaml.TaggedStyle | yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle |
@@ -499,12 +513,19 @@ func expandNode(n *yaml.Node, retag bool) error {
 	if retag && n.Style&explicit == 0 {
 		n.Tag = ""
 	}
-	return nil
+	return fromEnv, nil
 }
 
 // expandEnv expands ${VAR} from the environment (unset is empty) and "$$" to "$"; any
 // other "$" stays. Its errors never quote s, which may be a secret.
 func expandEnv(s string) (string, error) {
+	v, _, err := expandEnvRefs(s)
+	return v, err
+}
+
+// expandEnvRefs is expandEnv that also reports whether s named a variable ("$${X}" names
+// none: it is the literal text "${X}").
+func expandEnvRefs(s string) (v string, named bool, err error) {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		switch {
@@ -517,20 +538,21 @@ func expandEnv(s string) (string, error) {
 		case strings.HasPrefix(s[i:], "${"):
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				return "", errors.New(`"${" without a closing "}"`)
+				return "", false, errors.New(`"${" without a closing "}"`)
 			}
 			name := s[i+2 : i+2+end]
 			if !validEnvName(name) {
-				return "", errors.New(`invalid variable name in "${…}": use letters, digits and "_"`)
+				return "", false, errors.New(`invalid variable name in "${…}": use letters, digits and "_"`)
 			}
 			b.WriteString(os.Getenv(name))
+			named = true
 			i += 2 + end + 1
 		default:
 			b.WriteByte('$')
 			i++
 		}
 	}
-	return b.String(), nil
+	return b.String(), named, nil
 }
 
 func validEnvName(name string) bool {

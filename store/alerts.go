@@ -257,3 +257,23 @@ func (q queries) RecentAlerts(ctx context.Context, channel, entity string, limit
 	}
 	return out, rows.Err()
 }
+
+const sqlAlertChannels = `SELECT channel FROM alerts WHERE event_key = ? AND posted = 1 ORDER BY id`
+
+// AlertChannels returns the channels that were alerted about an event.
+func (q queries) AlertChannels(ctx context.Context, eventKey string) ([]string, error) {
+	rows, err := q.q.QueryContext(ctx, sqlAlertChannels, eventKey)
+	if err != nil {
+		return nil, fmt.Errorf("channels alerted about %s: %w", eventKey, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ch string
+		if err := rows.Scan(&ch); err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
+	}
+	return out, rows.Err()
+}
