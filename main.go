@@ -26,6 +26,8 @@ Usage:
   vigil sources [--output text|json]
                                    every source with its health
   vigil watch add|remove|list --channel PLATFORM:ID [NAME [aka ALIAS]... [not PHRASE]...]
+  vigil watch import --channel PLATFORM:ID FILE.csv
+                                   a screening list (CSV with name, alt_names) as watches
   vigil config check [FILE]        check a configuration file and print it, secrets redacted
   vigil config example             print a commented example configuration
   vigil healthcheck                exit 0 if the daemon's /healthz answers (for containers)
@@ -166,9 +168,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		verb := rest[0]
 		switch verb {
-		case "add", "remove", "list":
+		case "add", "remove", "list", "import":
 		default:
-			return usageError{fmt.Sprintf("unknown watch command %q: want add, remove or list", verb)}
+			return usageError{fmt.Sprintf("unknown watch command %q: want add, remove, list or import", verb)}
 		}
 		if *channel == "" {
 			return usageError{"watch needs --channel PLATFORM:ID, for example --channel console:main"}
@@ -178,6 +180,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return err
 		}
 		opts.Config = cfg
+		if verb == "import" {
+			if len(rest) != 2 {
+				return usageError{"watch import needs one FILE.csv (a Consolidated Screening List export)"}
+			}
+			return app.ImportWatches(ctx, opts, *channel, rest[1])
+		}
 		return app.Watch(ctx, opts, *channel, verb, rest[1:])
 	case "config":
 		rest, err := parse(fs, args, -1)

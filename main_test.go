@@ -327,3 +327,33 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("healthcheck with a bad flag: exit %d, want 1 (Docker reserves 2)", code)
 	}
 }
+
+func TestWatchImport(t *testing.T) {
+	csv := fixtures.Path(t, "lists/csl.sample.watchman-2025-06-25.csv")
+	cfg := writeConfig(t, "http://127.0.0.1:1/feed")
+	code, out, errOut := vigil(t, "watch", "import", "--channel", "console:screening", csv, "--config", cfg)
+	if code != 0 || !strings.Contains(out, "added, 0 updated, 0 unchanged") {
+		t.Fatalf("import: exit %d, %q %q", code, out, errOut)
+	}
+	var added int
+	fmt.Sscanf(out[strings.Index(out, ": ")+2:], "%d added", &added)
+	if added < 5 {
+		t.Errorf("import added %d watches, want the sample's entries", added)
+	}
+	code, out, _ = vigil(t, "watch", "import", "--channel", "console:screening", csv, "--config", cfg)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("0 added, 0 updated, %d unchanged", added)) {
+		t.Errorf("import again: exit %d, %q; want everything unchanged", code, out)
+	}
+	code, out, _ = vigil(t, "watch", "list", "--channel", "console:screening", "--config", cfg)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d entities", added)) || !strings.Contains(out, "added by import:csl.sample") {
+		t.Errorf("list after import: exit %d\n%s", code, out)
+	}
+	// A truncated list is refused whole, with the line, rather than imported in part.
+	code, _, errOut = vigil(t, "watch", "import", "--channel", "console:other", fixtures.Path(t, "lists/csl.partial.watchman-2023-11-30.csv"), "--config", cfg)
+	if code != 1 || !strings.Contains(errOut, "line") {
+		t.Errorf("import of a truncated list: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := vigil(t, "watch", "import", "--channel", "console:x", "--config", cfg); code != 2 || !strings.Contains(errOut, "FILE.csv") {
+		t.Errorf("import without a file: exit %d, %q", code, errOut)
+	}
+}

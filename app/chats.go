@@ -33,7 +33,7 @@ func (e *engine) openChats(svc *bot.Service) ([]chatRunner, map[string]http.Hand
 			Admins:        c.Admins,
 			// Admins when configured, else the channel's members (PRODUCT: who may change watches).
 			MembersMayManage: len(c.Admins) == 0,
-			Logger:           e.log.With("platform", "slack"),
+			Logger:           e.log,
 			Now:              e.now,
 			HTTPClient:       e.http,
 		}, svc)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -20,7 +22,9 @@ import (
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/bot/console"
 	"github.com/vigilbot/vigil/config"
+	"github.com/vigilbot/vigil/store"
 	"github.com/vigilbot/vigil/watchers"
+	"github.com/vigilbot/vigil/watchers/screening"
 )
 
 // ScanOptions are the flags of `vigil scan --once`.
@@ -360,5 +364,53 @@ func Healthcheck(ctx context.Context, cfg *config.Config) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
 	}
+	return nil
+}
+
+// ImportWatches makes a screening list (a Consolidated Screening List CSV: name,
+// alt_names) a channel's watchlist, idempotently: entries not yet watched are added, those
+// whose aliases changed are updated, nothing is removed. It prints a summary.
+func ImportWatches(ctx context.Context, opts Options, channel, path string) error {
+	opts.defaults()
+	if err := opts.Config.CheckChannel(channel); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	entries, err := screening.ReadCSL(f)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	counts := map[string]int{}
+	const batch = 500 // one transaction per batch: fast on SQLite, progress on long lists
+	for start := 0; start < len(entries); start += batch {
+		end := min(start+batch, len(entries))
+		err := e.store.InTx(ctx, func(tx *store.Tx) error {
+			for _, en := range entries[start:end] {
+				what, err := tx.SeedWatch(ctx, watchers.Watch{Channel: channel, Name: en.Name, Aliases: en.Aliases, CreatedBy: "import:" + filepath.Base(path)})
+				if err != nil {
+					return fmt.Errorf("entry %q: %w", en.Name, err)
+				}
+				counts[what]++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("import %s: %w (entries before it are imported)", path, err)
+		}
+		if len(entries) > batch {
+			fmt.Fprintf(opts.Stdout, "… %d of %d entries\n", end, len(entries))
+		}
+	}
+	fmt.Fprintf(opts.Stdout, "Imported %s into %s: %d added, %d updated, %d unchanged.\n",
+		filepath.Base(path), channel, counts[store.Added], counts[store.Updated], counts[store.Unchanged])
 	return nil
 }

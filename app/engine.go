@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -64,8 +65,8 @@ type engine struct {
 	handlers map[string]http.Handler // chat endpoints on the HTTP server, by path prefix
 
 	mu      sync.Mutex
-	matcher *match.Matcher
-	version int64
+	buildMu sync.Mutex                       // one matcher build at a time
+	matcher atomic.Pointer[versionedMatcher] // read by every poll without locking
 	pollers map[string]pollerEntry
 	fetcher *feed.Fetcher             // shared by every feed: per-host limits, connection pools
 	fedreg  map[string]*fedreg.Source // by configured name
@@ -90,6 +91,7 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 		fixed: opts.pollers, fedreg: map[string]*fedreg.Source{},
 	}
 	e.met = newMetrics(st, opts.Logger)
+	match.New(nil) // builds the matcher's Unicode tables now rather than in the first poll
 	fo := feed.FetcherOptions{UserAgent: e.userAgent(), Now: e.now}
 	if opts.fetcher != nil {
 		fo = *opts.fetcher
@@ -154,7 +156,7 @@ func (e *engine) seed(ctx context.Context) error {
 	}
 	for _, ch := range e.cfg.Channels {
 		for _, w := range ch.Watches {
-			err := e.store.SeedWatch(ctx, watchers.Watch{Channel: ch.ID, Name: w.Name, Aliases: w.Aliases, Exclude: w.Exclude, CreatedBy: "config"})
+			_, err := e.store.SeedWatch(ctx, watchers.Watch{Channel: ch.ID, Name: w.Name, Aliases: w.Aliases, Exclude: w.Exclude, CreatedBy: "config"})
 			if err != nil {
 				return err
 			}
@@ -276,22 +278,31 @@ func (e *engine) currentMatcher(ctx context.Context) (*match.Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.mu.Lock()
-	if e.matcher != nil && e.version == v {
-		m := e.matcher
-		e.mu.Unlock()
-		return m, nil
+	if cur := e.matcher.Load(); cur != nil && cur.version == v {
+		return cur.m, nil
 	}
-	e.mu.Unlock()
+	// One build at a time: a whole screening list takes a while and much memory, and
+	// every worker would otherwise rebuild at once when the watches change.
+	e.buildMu.Lock()
+	defer e.buildMu.Unlock()
+	if cur := e.matcher.Load(); cur != nil && cur.version >= v {
+		return cur.m, nil
+	}
 	ws, v, err := e.store.AllWatches(ctx)
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	m := match.New(ws)
-	e.mu.Lock()
-	e.matcher, e.version = m, v
-	e.mu.Unlock()
+	e.matcher.Store(&versionedMatcher{m: m, version: v})
+	e.log.Debug("matcher built", "watches", len(ws), "version", v, "took", time.Since(start))
 	return m, nil
+}
+
+// versionedMatcher is the matcher of one watch version; it never changes once built.
+type versionedMatcher struct {
+	m       *match.Matcher
+	version int64
 }
 
 // pollResult is what one poll of one source did.

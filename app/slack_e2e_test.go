@@ -51,8 +51,8 @@ type slackAnswer struct {
 	body   []byte
 }
 
-// socketPost is a body posted to a response URL on the fake.
-type socketPost struct {
+// responsePost is a body posted to a response URL on the fake.
+type responsePost struct {
 	Path string
 	Body []byte
 }
@@ -66,7 +66,7 @@ type slackFake struct {
 	calls     []slackCall
 	scripted  map[string][]slackAnswer
 	acks      map[string]json.RawMessage // envelope id → the acknowledgement's payload
-	responses []socketPost
+	responses []responsePost
 	ts        int
 	envelopes int
 
@@ -114,7 +114,7 @@ func newSlackFake(t *testing.T) *slackFake {
 			c.Handle("/response/", func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				f.mu.Lock()
-				f.responses = append(f.responses, socketPost{Path: r.URL.Path, Body: body})
+				f.responses = append(f.responses, responsePost{Path: r.URL.Path, Body: body})
 				f.mu.Unlock()
 			})
 			// slacktest answers a few more methods with canned data; anything else the

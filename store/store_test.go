@@ -109,15 +109,15 @@ func TestSeedWatchUpdatesTerms(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	w := watchers.Watch{Channel: "c:1", Name: "Dahua", CreatedBy: "config"}
-	for range 2 {
-		if err := s.SeedWatch(ctx, w); err != nil {
-			t.Fatal(err)
+	for _, want := range []string{Added, Unchanged} {
+		if got, err := s.SeedWatch(ctx, w); err != nil || got != want {
+			t.Fatalf("SeedWatch: got %q, %v; want %q", got, err, want)
 		}
 	}
 	v1, _ := s.WatchVersion(ctx)
 	w.Aliases = []string{"Zhejiang Dahua"}
-	if err := s.SeedWatch(ctx, w); err != nil {
-		t.Fatal(err)
+	if got, err := s.SeedWatch(ctx, w); err != nil || got != Updated {
+		t.Fatalf("SeedWatch with a new alias: got %q, %v; want updated", got, err)
 	}
 	v2, _ := s.WatchVersion(ctx)
 	ws, _ := s.Watches(ctx, "c:1")

@@ -56,22 +56,33 @@ func (q queries) AddWatch(ctx context.Context, w watchers.Watch) (watchers.Watch
 	return w, nil
 }
 
-// SeedWatch makes sure a watch from the configuration exists with the configured aliases
-// and exclusions. It never deletes anything.
-func (q queries) SeedWatch(ctx context.Context, w watchers.Watch) error {
+// What SeedWatch did.
+const (
+	Added     = "added"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+)
+
+// SeedWatch makes sure a watch exists with the given aliases and exclusions (from the
+// configuration, or an imported list) and says what it did: Added, Updated or Unchanged.
+// It never deletes anything.
+func (q queries) SeedWatch(ctx context.Context, w watchers.Watch) (string, error) {
 	_, err := q.AddWatch(ctx, w)
+	if err == nil {
+		return Added, nil
+	}
 	if !errors.Is(err, ErrExists) {
-		return err
+		return "", err
 	}
 	al, ex := encodeList(w.Aliases), encodeList(w.Exclude)
 	res, err := q.q.ExecContext(ctx, sqlUpdateWatchTerms, al, ex, w.Channel, nameKey(w.Name), al, ex)
 	if err != nil {
-		return fmt.Errorf("update watch %q: %w", w.Name, err)
+		return "", fmt.Errorf("update watch %q: %w", w.Name, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		return q.changed(ctx, w.Channel, w.Name, "update", w.CreatedBy, "aliases="+al+" exclude="+ex)
+		return Updated, q.changed(ctx, w.Channel, w.Name, "update", w.CreatedBy, "aliases="+al+" exclude="+ex)
 	}
-	return nil
+	return Unchanged, nil
 }
 
 // RemoveWatch removes a channel's watch by name (case-insensitive). It returns
