@@ -322,7 +322,7 @@ func Watch(ctx context.Context, opts Options, channel, verb string, args []strin
 		}
 		words = append(words, a)
 	}
-	r := e.service().Handle(ctx, bot.Request{Channel: channel, User: "cli", CanManage: true, Text: strings.Join(words, " ")})
+	r := e.service().Handle(ctx, bot.Request{Channel: channel, User: "cli", CanManage: true, Admin: true, Text: strings.Join(words, " ")})
 	fmt.Fprintln(opts.Stdout, r.Text)
 	if r.Failed {
 		return errReported

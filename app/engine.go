@@ -68,7 +68,8 @@ type engine struct {
 	buildMu sync.Mutex                       // one matcher build at a time
 	matcher atomic.Pointer[versionedMatcher] // read by every poll without locking
 	pollers map[string]pollerEntry
-	fetcher *feed.Fetcher             // shared by every feed: per-host limits, connection pools
+	fetcher *feed.Fetcher // shared by every feed: per-host limits, connection pools
+	probe   func(ctx context.Context, url string) (feed.Result, error)
 	fedreg  map[string]*fedreg.Source // by configured name
 	fixed   map[string]poller         // sources replaced by tests
 }
@@ -97,6 +98,9 @@ func open(ctx context.Context, opts Options) (*engine, error) {
 		fo = *opts.fetcher
 	}
 	e.fetcher = feed.NewFetcher(fo)
+	e.probe = func(ctx context.Context, u string) (feed.Result, error) {
+		return e.fetcher.Probe(ctx, u, feed.SourceOptions{}) // never private addresses
+	}
 	if err := st.Migrate(ctx, e.migrateJobs); err != nil {
 		st.Close()
 		return nil, err
@@ -943,7 +947,7 @@ func asFollowup(a watchers.Alert) watchers.Alert {
 func (e *engine) service() *bot.Service {
 	d := bot.Deps{
 		Watches: e.store, Mutes: e.store, Digests: e.store, Sources: e.store, Alerts: e.store,
-		Preview: e, Resolve: e, Log: e.log, Now: e.now,
+		Preview: e, Resolve: e, SourceAdm: e, Log: e.log, Now: e.now,
 	}
 	for _, cs := range e.cfg.Sources {
 		if cs.Type == watchers.SourceFederalRegister {

@@ -55,6 +55,19 @@ type Resolver interface {
 	Resolve(ctx context.Context, text string) (entity string, ok bool, err error)
 }
 
+// SourceAdmin adds and removes the feeds people add by chat; the app implements it.
+// Errors it returns are written for the user.
+type SourceAdmin interface {
+	AddFeed(ctx context.Context, url, by string) (FeedAdded, error)
+	RemoveSource(ctx context.Context, name string) error
+}
+
+// FeedAdded is what adding a feed found.
+type FeedAdded struct {
+	Name, Title string
+	Items       int
+}
+
 // DocumentSearcher searches the Federal Register for documents that name a term.
 type DocumentSearcher interface {
 	SearchDocuments(ctx context.Context, term string, limit int) ([]watchers.Item, error)
@@ -70,6 +83,7 @@ type Deps struct {
 	Alerts    AlertLister
 	Resolve   Resolver
 	Documents DocumentSearcher
+	SourceAdm SourceAdmin
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -84,6 +98,9 @@ type Request struct {
 	// CanManage says whether the user may change this channel's watches, as the adapter
 	// established it from the platform (admins, power levels, membership).
 	CanManage bool
+	// Admin says the user is one of the platform's configured admins (the terminal user
+	// always is): only admins may add or remove sources.
+	Admin bool
 	// Direct says the request came from a direct conversation with the bot (a DM), where
 	// free text is a question rather than a mistake.
 	Direct bool
@@ -139,6 +156,8 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return s.sources(ctx, req)
 	case VerbAbout:
 		return s.about(ctx, req, cmd.Name, false)
+	case VerbSource:
+		return s.source(ctx, req, cmd)
 	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
@@ -225,6 +244,31 @@ func (s *Service) digest(ctx context.Context, req Request, cmd Command) Reply {
 		return Reply{Text: "Alerts are now batched into one digest at the top of every hour."}
 	}
 	return Reply{Text: fmt.Sprintf("Alerts are now batched into one digest every day at %s %s.", cmd.At, cmd.TZ)}
+}
+
+func (s *Service) source(ctx context.Context, req Request, cmd Command) Reply {
+	if !req.Admin {
+		return Reply{Text: "Only admins may add or remove sources.", Failed: true}
+	}
+	if s.d.SourceAdm == nil {
+		return Reply{Text: "Sources cannot be changed here.", Failed: true}
+	}
+	if cmd.Name == "remove" {
+		if err := s.d.SourceAdm.RemoveSource(ctx, cmd.Arg); err != nil {
+			return Reply{Text: "Could not remove it: " + Clean(err.Error()), Failed: true}
+		}
+		return Reply{Text: fmt.Sprintf("Removed source %q.", cmd.Arg)}
+	}
+	added, err := s.d.SourceAdm.AddFeed(ctx, cmd.Arg, req.User)
+	if err != nil {
+		return Reply{Text: "Could not add it: " + Clean(err.Error()), Failed: true}
+	}
+	title := added.Title
+	if title == "" {
+		title = "untitled"
+	}
+	return Reply{Text: fmt.Sprintf("Added source %q: the feed %q with %d %s now. What it holds now is the baseline; new items are matched from the next poll.",
+		added.Name, Clean(title), added.Items, plural(added.Items, "item", "items"))}
 }
 
 func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {

@@ -22,6 +22,7 @@ const (
 	VerbSources = "sources"
 	VerbAbout   = "about"
 	VerbDigest  = "digest"
+	VerbSource  = "source"
 	VerbHelp    = "help"
 )
 
@@ -34,6 +35,8 @@ type Command struct {
 	For     time.Duration
 	// digest: Name is the mode (off, hourly, daily); At is HH:MM and TZ a zone for daily.
 	At, TZ string
+	// source: Name is add or remove, Arg the feed URL or the source's name.
+	Arg string
 }
 
 // Usage is the short help every platform shows.
@@ -44,6 +47,7 @@ const Usage = `Commands:
   mute <name|all> <duration>                      silence alerts for a while (30m, 4h, 1d, 2w)
   unmute <name|all>                               end a mute
   sources                                         every source and its health
+  source add <feed-url> | source remove <name>    (admins) add or remove a news feed
   about <name>                                    what is known about an entity
   digest off|hourly|daily HH:MM [zone]            batch this channel's alerts into one message
   help                                            this text
@@ -64,6 +68,7 @@ var hints = map[string]string{
 	VerbMute:    "Usage: mute <name|all> <duration>, for example: mute Dahua 1d",
 	VerbUnmute:  "Usage: unmute <name|all>",
 	VerbSources: "Usage: sources",
+	VerbSource:  "Usage: source add <feed-url> | source remove <name>",
 	VerbAbout:   "Usage: about <name>",
 	VerbDigest:  "Usage: digest off | digest hourly | digest daily HH:MM [zone, e.g. Europe/Berlin; default UTC]",
 	VerbHelp:    "Usage: help",
@@ -125,6 +130,14 @@ func Parse(text string) (Command, error) {
 			}
 		default:
 			return cmd, usage(cmd.Verb, "%q is not off, hourly or daily.", args[0].text)
+		}
+	case VerbSource:
+		if len(args) != 2 {
+			return cmd, usage(cmd.Verb, "Add or remove which source?")
+		}
+		cmd.Name, cmd.Arg = strings.ToLower(args[0].text), args[1].text
+		if cmd.Name != "add" && cmd.Name != "remove" {
+			return cmd, usage(cmd.Verb, "%q is not add or remove.", args[0].text)
 		}
 	case VerbAbout:
 		if len(args) == 0 {

@@ -105,3 +105,15 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSource(t *testing.T) {
+	got, err := Parse("source add https://e.org/feed")
+	if err != nil || got.Verb != VerbSource || got.Name != "add" || got.Arg != "https://e.org/feed" {
+		t.Errorf("source add: got %+v, %v", got, err)
+	}
+	for _, in := range []string{"source", "source add", "source list x", "source add a b"} {
+		if _, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q): got nil error", in)
+		}
+	}
+}

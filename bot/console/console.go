@@ -76,7 +76,7 @@ func (c *Console) Run(ctx context.Context) error {
 			if text == "" {
 				continue
 			}
-			r := c.handler.Handle(ctx, bot.Request{Channel: c.channel, User: "console", CanManage: true, Text: text})
+			r := c.handler.Handle(ctx, bot.Request{Channel: c.channel, User: "console", CanManage: true, Admin: true, Text: text})
 			c.println(r.Text)
 		}
 	}

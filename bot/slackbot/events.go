@@ -80,7 +80,8 @@ func (b *Bot) request(ctx context.Context, channel, user, text string, dm bool) 
 	if text == "" {
 		text = bot.VerbHelp
 	}
-	return bot.Request{Channel: Platform + ":" + channel, User: user, Direct: dm, Text: text, CanManage: b.canManage(ctx, channel, user, dm)}
+	return bot.Request{Channel: Platform + ":" + channel, User: user, Direct: dm, Text: text,
+		CanManage: b.canManage(ctx, channel, user, dm), Admin: b.admins[user]}
 }
 
 // needsManage says whether a command may change something. Unknown verbs count as
