@@ -178,7 +178,18 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 	return Reply{Text: Usage}
 }
 
+// MaxWatches bounds a channel's watchlist through chat; a whole screening list is
+// imported with `vigil watch import`.
+const MaxWatches = 5000
+
 func (s *Service) add(ctx context.Context, req Request, cmd Command) Reply {
+	existing, err := s.store.Watches(ctx, req.Channel)
+	if err != nil {
+		return s.failed(err, "list watches", req)
+	}
+	if len(existing) >= MaxWatches {
+		return Reply{Text: fmt.Sprintf("This channel already watches %d entities, the most chat can add; an operator can import a whole list with vigil watch import.", len(existing)), Failed: true}
+	}
 	w, err := s.store.AddWatch(ctx, watchers.Watch{
 		Channel: req.Channel, Name: cmd.Name, Aliases: cmd.Aliases, Exclude: cmd.Exclude, CreatedBy: req.User,
 	})

@@ -184,3 +184,18 @@ func TestRender(t *testing.T) {
 		t.Errorf("Marked with bad offsets: got %q, want the snippet unmarked", got)
 	}
 }
+
+func TestWatchLimit(t *testing.T) {
+	st := &memStore{}
+	for i := range MaxWatches {
+		st.watches = append(st.watches, watchers.Watch{Channel: "c:1", Name: fmt.Sprintf("E%d", i)})
+	}
+	svc := NewService(Deps{Watches: st, Mutes: st, Sources: st})
+	r := svc.Handle(context.Background(), Request{Channel: "c:1", User: "u", CanManage: true, Text: "add One More"})
+	if !r.Failed || !strings.Contains(r.Text, "vigil watch import") {
+		t.Errorf("add past the limit: got %+v", r)
+	}
+	if r := svc.Handle(context.Background(), Request{Channel: "c:2", User: "u", CanManage: true, Text: "add One More"}); r.Failed {
+		t.Errorf("add in another channel: got %+v", r)
+	}
+}

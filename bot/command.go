@@ -12,6 +12,15 @@ import (
 // maxMute bounds a mute: a silence people forget should not hide alerts for ever.
 const maxMute = 90 * 24 * time.Hour
 
+// Limits on what one command may carry, so that a paste accident is a clear error rather
+// than a watch nobody can read.
+const (
+	MaxCommandLen = 4000 // bytes
+	MaxNameLen    = 200  // bytes, of a name, alias or exclusion phrase
+	MaxAliases    = 50
+	MaxExclusions = 50
+)
+
 // Verbs of the command grammar.
 const (
 	VerbAdd     = "add"
@@ -83,6 +92,9 @@ type token struct {
 // `add Zhejiang Dahua aka Dahua` needs no quotes; quotes (straight or typographic) keep
 // keywords as words: `add "Not Very Ltd"`.
 func Parse(text string) (Command, error) {
+	if len(text) > MaxCommandLen {
+		return Command{}, &UsageError{Msg: fmt.Sprintf("That command is %d characters long; the limit is %d.", len(text), MaxCommandLen), Hint: Usage}
+	}
 	toks, err := tokenize(text)
 	if err != nil {
 		return Command{}, &UsageError{Msg: err.Error(), Hint: Usage}
@@ -179,6 +191,14 @@ func Parse(text string) (Command, error) {
 				cmd.Aliases = append(cmd.Aliases, p)
 			} else {
 				cmd.Exclude = append(cmd.Exclude, p)
+			}
+		}
+		if len(cmd.Aliases) > MaxAliases || len(cmd.Exclude) > MaxExclusions {
+			return cmd, usage(cmd.Verb, "A watch takes at most %d aliases and %d exclusions.", MaxAliases, MaxExclusions)
+		}
+		for _, n := range append(append([]string{cmd.Name}, cmd.Aliases...), cmd.Exclude...) {
+			if len(n) > MaxNameLen {
+				return cmd, usage(cmd.Verb, "%q… is longer than %d characters.", truncateRunes(n, 40), MaxNameLen)
 			}
 		}
 	default:
@@ -293,4 +313,12 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("duration must be positive")
 	}
 	return total, nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
 }

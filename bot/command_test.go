@@ -59,6 +59,10 @@ func TestParseErrors(t *testing.T) {
 		{"mute bad duration", "mute Dahua forever", `"forever" is not a duration`, "Usage: mute"},
 		{"mute too long", "mute Dahua 13w", "at most 90 days", "Usage: mute"},
 		{"unmute nothing", "unmute", "What should I unmute?", "Usage: unmute"},
+		{"command too long", "add " + strings.Repeat("x", MaxCommandLen), "the limit is 4000", "Commands:"},
+		{"name too long", "add " + strings.Repeat("y", MaxNameLen+1), "is longer than 200 characters", "Usage: add"},
+		{"alias too long", "add X aka " + strings.Repeat("z", MaxNameLen+1), "is longer than 200 characters", "Usage: add"},
+		{"too many aliases", "add X" + strings.Repeat(" aka a", MaxAliases+1), "at most 50 aliases", "Usage: add"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
