@@ -36,6 +36,7 @@ func (e *engine) openChats(svc *bot.Service) ([]chatRunner, map[string]http.Hand
 			Logger:           e.log,
 			Now:              e.now,
 			HTTPClient:       e.http,
+			Claims:           e.store, // each event acts once across replicas
 		}, svc)
 		if err != nil {
 			return nil, nil, err

@@ -696,6 +696,10 @@ func (e *engine) schedule(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Platforms retry an event for minutes at most; a day of claims is plenty.
+		if err := tx.PurgeClaims(ctx, now.Add(-24*time.Hour)); err != nil {
+			return err
+		}
 		for _, s := range due {
 			next, err := nextPoll(s.Schedule, now)
 			if err != nil {

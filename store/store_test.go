@@ -360,3 +360,19 @@ func TestRecentAlerts(t *testing.T) {
 		t.Errorf("RecentAlerts with LIKE wildcards in the name: got %d, want 1", len(got))
 	}
 }
+
+func TestClaim(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for i, want := range []bool{true, false} {
+		if got, err := s.Claim(ctx, "slack:event:Ev1"); err != nil || got != want {
+			t.Errorf("Claim #%d: got %v, %v; want %v", i, got, err, want)
+		}
+	}
+	if err := s.PurgeClaims(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Claim(ctx, "slack:event:Ev1"); !got {
+		t.Error("Claim after purge: got false, want true")
+	}
+}

@@ -131,18 +131,31 @@ func (c *memberCache) setDM(user, channel string) {
 // seenEvents remembers Events API event ids for a while: Slack delivers an event again
 // when it did not see the acknowledgement in time, and one event must act once.
 type seenEvents struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl    time.Duration
+	now    func() time.Time
+	claims Claimer // nil: this process only
 
 	mu   sync.Mutex
 	seen map[string]time.Time
 }
 
-func newSeenEvents(ttl time.Duration) *seenEvents {
-	return &seenEvents{ttl: ttl, now: time.Now, seen: map[string]time.Time{}}
+func newSeenEvents(ttl time.Duration, claims Claimer) *seenEvents {
+	return &seenEvents{ttl: ttl, now: time.Now, claims: claims, seen: map[string]time.Time{}}
 }
 
-// first records id and says whether it is new.
+// claim says whether this process should act on an event that passed first: with
+// claims, only one replica does. It is asked when the work starts, not when the event
+// arrives, so that an event given back to Slack (busy) is not claimed. When the shared
+// claim cannot be checked the event is taken: an answer twice is better than none.
+func (s *seenEvents) claim(ctx context.Context, id string) bool {
+	if id == "" || s.claims == nil {
+		return true
+	}
+	ok, err := s.claims.Claim(ctx, "slack:event:"+id)
+	return ok || err != nil
+}
+
+// first records id and says whether this process has not seen it.
 func (s *seenEvents) first(id string) bool {
 	if id == "" {
 		return true

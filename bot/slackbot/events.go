@@ -21,6 +21,10 @@ import (
 
 // onEvent handles one Events API event after it was acknowledged and deduplicated.
 func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if !b.events.claim(ctx, eventID(ev)) {
+		b.log.Debug("slack: event handled by another replica", "event_id", eventID(ev))
+		return
+	}
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		b.onMention(ctx, e)

@@ -1,11 +1,13 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,5 +371,38 @@ func TestAppHome(t *testing.T) {
 	dispatch(t, b, eventsAPI(t, `{"type":"event_callback","event_id":"EvMsgs","event":{"type":"app_home_opened","user":"U1","channel":"D1","tab":"messages","event_ts":"1.2"}}`))
 	if n := len(f.callsTo("views.publish")); n != 1 {
 		t.Errorf("the Messages tab published a view")
+	}
+}
+
+// claimOnce is a Claimer shared by two bots, as the store is by two replicas.
+type claimOnce struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (c *claimOnce) Claim(_ context.Context, key string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen[key] {
+		return false, nil
+	}
+	c.seen[key] = true
+	return true, nil
+}
+
+func TestClaimAcrossReplicas(t *testing.T) {
+	shared := &claimOnce{seen: map[string]bool{}}
+	a, b := newSeenEvents(time.Hour, shared), newSeenEvents(time.Hour, shared)
+	ctx := context.Background()
+	// Both replicas receive the event (a retry landing on the other connection): each
+	// has not seen it, but only one acts.
+	if !a.first("Ev1") || !b.first("Ev1") {
+		t.Fatal("first: each replica should see the event as new to it")
+	}
+	if !a.claim(ctx, "Ev1") || b.claim(ctx, "Ev1") {
+		t.Error("claim: want exactly one replica to act")
+	}
+	if !newSeenEvents(time.Hour, nil).claim(ctx, "Ev1") {
+		t.Error("claim without a Claimer: want the event taken")
 	}
 }

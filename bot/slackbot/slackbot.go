@@ -56,6 +56,14 @@ type Options struct {
 	Logger           *slog.Logger
 	Now              func() time.Time
 	HTTPClient       *http.Client // nil: a client with a 30 s timeout
+	// Claims, when set, makes each event act once across replicas sharing a database:
+	// Slack spreads events over Socket Mode connections and retries them on any.
+	Claims Claimer
+}
+
+// Claimer records that this process handles an event; false means another one did.
+type Claimer interface {
+	Claim(ctx context.Context, key string) (bool, error)
 }
 
 // String hides the secrets when Options are printed.
@@ -148,7 +156,7 @@ func New(o Options, h Handler) (*Bot, error) {
 		command: o.Command, admins: map[string]bool{}, members: o.MembersMayManage,
 		signing: o.SigningSecret, ackBudget: ackBudget,
 		limiter: newLimiter(perChannel), cache: newMemberCache(memberCacheTTL),
-		events: newSeenEvents(eventIDTTL), tasks: make(chan task),
+		events: newSeenEvents(eventIDTTL, o.Claims), tasks: make(chan task),
 	}
 	for _, s := range []string{o.BotToken, o.AppToken, o.SigningSecret} {
 		if s != "" {

@@ -134,7 +134,16 @@ CREATE TABLE chat_state (
     updated_at BIGINT NOT NULL
 );
 
+-- Events claimed by one process, so that each platform event is handled once across
+-- replicas (Slack spreads and retries events; Matrix events after a lease change).
+CREATE TABLE claims (
+    key TEXT   PRIMARY KEY,
+    at  BIGINT NOT NULL
+);
+CREATE INDEX claims_at ON claims (at);
+
 -- +goose Down
+DROP TABLE claims;
 DROP TABLE channel_settings;
 DROP TABLE chat_state;
 DROP TABLE mutes;
