@@ -71,6 +71,7 @@ type engine struct {
 	fetcher *feed.Fetcher // shared by every feed: per-host limits, connection pools
 	probe   func(ctx context.Context, url string) (feed.Result, error)
 	fedreg  map[string]*fedreg.Source // by configured name
+	fps     fingerprints              // recent news stories, for near-duplicates
 	fixed   map[string]poller         // sources replaced by tests
 }
 
@@ -467,6 +468,11 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 	if bf, ok := p.(bodyFetcher); ok && alerting && m.Len() > 0 {
 		e.fetchBodies(ctx, src.Name, bf, items)
 	}
+	if alerting {
+		if err := e.fps.refresh(ctx, e.store, e.now()); err != nil {
+			return res, err
+		}
+	}
 	var (
 		alerts  []watchers.Alert
 		counted []watchers.Match
@@ -556,6 +562,21 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 // send now.
 func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) (out []watchers.Alert, send []int64, err error) {
 	key := dedup.EventKey(it)
+	if lead := summary.FirstSentence(it.Abstract); it.Step == "" && wordCount(it.Title+" "+lead) >= nearDuplicateMinWords {
+		// News: the same story from another outlet joins the first one's event. Short
+		// texts are left out: a headline alone says too little to tell stories apart.
+		if fp := dedup.Fingerprint(it.Title, lead); fp != 0 {
+			if !strings.HasPrefix(key, "fr:") {
+				if k, ok := e.fps.near(fp, e.now()); ok {
+					key = k
+				}
+			}
+			if err := tx.AddFingerprint(ctx, fp, key); err != nil {
+				return nil, nil, err
+			}
+			e.fps.add(fp, key, e.now())
+		}
+	}
 	cands := watchers.NewAlerts(it, key, matches)
 	if it.Step != "" {
 		// A later step of a document reaches every channel alerted about it, even when its
@@ -698,6 +719,9 @@ func (e *engine) schedule(ctx context.Context) error {
 		}
 		// Platforms retry an event for minutes at most; a day of claims is plenty.
 		if err := tx.PurgeClaims(ctx, now.Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		if err := tx.PurgeFingerprints(ctx, now.Add(-nearDuplicateWindow)); err != nil {
 			return err
 		}
 		for _, s := range due {

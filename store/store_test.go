@@ -376,3 +376,28 @@ func TestClaim(t *testing.T) {
 		t.Error("Claim after purge: got false, want true")
 	}
 }
+
+func TestFingerprints(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	big := uint64(0xfedcba9876543210) // above int64's range: stored as its bit pattern
+	if err := s.AddFingerprint(ctx, big, "url:https://a/1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddFingerprint(ctx, 42, "fr:2019-22210"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FingerprintsSince(ctx, 0, time.Now().Add(-time.Hour))
+	if err != nil || len(got) != 2 || got[0].FP != big || got[1].EventKey != "fr:2019-22210" {
+		t.Fatalf("FingerprintsSince: got %+v, %v", got, err)
+	}
+	if more, _ := s.FingerprintsSince(ctx, got[1].ID, time.Time{}); len(more) != 0 {
+		t.Errorf("FingerprintsSince the last id: got %+v, want none", more)
+	}
+	if err := s.PurgeFingerprints(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.FingerprintsSince(ctx, 0, time.Time{}); len(left) != 0 {
+		t.Errorf("after purge: got %+v", left)
+	}
+}

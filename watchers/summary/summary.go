@@ -5,6 +5,7 @@ package summary
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigilbot/vigil/watchers"
@@ -58,7 +59,8 @@ func Summarize(it watchers.Item, matches []watchers.Match) string {
 	return truncate(b.String(), maxLen)
 }
 
-// FirstSentence returns the text up to and including its first sentence end.
+// FirstSentence returns the text up to and including its first sentence end. A full stop
+// after an initial or a common abbreviation ("U.S.", "Co.", "Mr.") ends no sentence.
 func FirstSentence(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -68,14 +70,45 @@ func FirstSentence(s string) string {
 		switch r {
 		case '.', '!', '?':
 			next := i + 1
-			if next == len(s) || s[next] == ' ' {
-				return s[:next]
+			if next != len(s) && s[next] != ' ' {
+				continue
 			}
+			if r == '.' && next != len(s) && abbreviation(s[:i]) {
+				continue
+			}
+			return s[:next]
 		case '。', '！', '？':
 			return s[:i+utf8.RuneLen(r)]
 		}
 	}
 	return s
+}
+
+// abbreviations end with a full stop that ends no sentence.
+var abbreviations = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "co": true, "corp": true, "inc": true,
+	"ltd": true, "no": true, "vs": true, "jan": true, "feb": true, "mar": true, "apr": true, "jun": true,
+	"jul": true, "aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+	"gov": true, "gen": true, "sen": true, "rep": true, "jr": true, "sr": true, "e.g": true, "i.e": true,
+}
+
+// abbreviation reports whether the word that ends before must be an abbreviation: an
+// initial ("U.S", "J") or a common short form.
+func abbreviation(before string) bool {
+	word := before
+	if i := strings.LastIndexAny(before, " (\"'“‘"); i >= 0 {
+		word = before[i+1:]
+	}
+	if word == "" {
+		return false
+	}
+	if first, _ := utf8.DecodeRuneInString(word); !unicode.IsLetter(first) {
+		return false // "5." ends a sentence
+	}
+	if strings.Contains(word, ".") || utf8.RuneCountInString(word) == 1 {
+		return true // U.S, e.g, a single initial
+	}
+	return abbreviations[strings.ToLower(word)]
 }
 
 func truncate(s string, n int) string {

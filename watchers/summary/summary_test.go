@@ -14,6 +14,10 @@ func TestFirstSentence(t *testing.T) {
 		{"No end", "No end"},
 		{"First line\nsecond line.", "First line"},
 		{"海康威视被列入实体清单。其他内容。", "海康威视被列入实体清单。"},
+		{"The U.S. Commerce Department added firms. Then more.", "The U.S. Commerce Department added firms."},
+		{"Huawei Technologies Co. Ltd. was added on Jan. 5. Later.", "Huawei Technologies Co. Ltd. was added on Jan. 5."},
+		{"John F. Kennedy spoke. Next.", "John F. Kennedy spoke."},
+		{"It rose 5%. Then fell.", "It rose 5%."},
 	}
 	for _, tt := range tests {
 		if got := FirstSentence(tt.in); got != tt.want {

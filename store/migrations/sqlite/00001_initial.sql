@@ -142,7 +142,18 @@ CREATE TABLE claims (
 );
 CREATE INDEX claims_at ON claims (at);
 
+-- Fingerprints of recent news stories (SimHash of title and lead), so that the same story
+-- from another outlet joins the first one's event.
+CREATE TABLE news_fingerprints (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    fp        BIGINT NOT NULL,
+    event_key TEXT   NOT NULL,
+    at        BIGINT NOT NULL
+);
+CREATE INDEX news_fingerprints_at ON news_fingerprints (at);
+
 -- +goose Down
+DROP TABLE news_fingerprints;
 DROP TABLE claims;
 DROP TABLE channel_settings;
 DROP TABLE chat_state;
