@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/vigilbot/vigil/app"
 	"github.com/vigilbot/vigil/config"
@@ -30,6 +31,8 @@ Usage:
                                    a screening list (CSV with name, alt_names) as watches
   vigil config check [FILE]        check a configuration file and print it, secrets redacted
   vigil config example             print a commented example configuration
+  vigil audit export [--channel PLATFORM:ID] [--since YYYY-MM-DD] [--output jsonl|csv]
+                                   every candidate alert with its matches, decisions and deliveries
   vigil healthcheck                exit 0 if the daemon's /healthz answers (for containers)
   vigil version
 
@@ -187,6 +190,34 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return app.ImportWatches(ctx, opts, *channel, rest[1])
 		}
 		return app.Watch(ctx, opts, *channel, verb, rest[1:])
+	case "audit":
+		var ao app.AuditOptions
+		fs.StringVar(&ao.Channel, "channel", "", "only this channel (PLATFORM:ID)")
+		since := fs.String("since", "", "only alerts created on or after this date (YYYY-MM-DD)")
+		fs.StringVar(&ao.Output, "output", "jsonl", "jsonl or csv")
+		rest, err := parse(fs, args, -1)
+		if err != nil {
+			return err
+		}
+		if len(rest) != 1 || rest[0] != "export" {
+			return usageError{"audit needs export: vigil audit export [--channel PLATFORM:ID] [--since YYYY-MM-DD] [--output jsonl|csv]"}
+		}
+		if ao.Output != "jsonl" && ao.Output != "csv" {
+			return usageError{fmt.Sprintf("audit export: unknown --output %q: want jsonl or csv", ao.Output)}
+		}
+		if *since != "" {
+			t, err := time.Parse(time.DateOnly, *since)
+			if err != nil {
+				return usageError{fmt.Sprintf("audit export: --since %q is not a date (YYYY-MM-DD)", *since)}
+			}
+			ao.Since = t
+		}
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		opts.Config = cfg
+		return app.AuditExport(ctx, opts, ao)
 	case "config":
 		rest, err := parse(fs, args, -1)
 		if err != nil {

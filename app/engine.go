@@ -611,7 +611,7 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		if len(shown.Entities) == 0 {
 			// Muted: recorded, so that the event is known, but not posted.
 			if prev == nil {
-				if _, err := tx.SaveAlert(ctx, cand.Channel, key, it, cand.Entities, false); err != nil {
+				if _, err := tx.SaveAlert(ctx, cand.Channel, key, it, cand.Entities, aliasesOf(cand.Matches, nil), false); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -620,6 +620,29 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		}
 		shown.Summary = summary.Summarize(shown.Item, shown.Matches)
 		msgs := watchers.Messages(prev, shown)
+		aliases := aliasesOf(shown.Matches, nil)
+		if prev != nil {
+			aliases = aliasesOf(shown.Matches, prev.Aliases)
+		}
+		if prev != nil && prev.Posted && prev.State == watchers.DispNotOurEntity {
+			// Cleared as not our entity: silent until the data changes materially.
+			why := materialChange(prev, msgs, aliases)
+			if why == "" {
+				if _, err := tx.SaveAlert(ctx, cand.Channel, key, prev.Item, prev.Entities, aliases, true); err != nil {
+					return nil, nil, err
+				}
+				e.log.Debug("suppressed: cleared as not our entity", "channel", cand.Channel, "event_key", key)
+				continue
+			}
+			if err := tx.Decide(ctx, cand.Channel, watchers.Decision{AlertID: prev.ID, State: watchers.DispOpen, Reason: "review again: " + why, By: "vigil"}); err != nil {
+				return nil, nil, err
+			}
+			earlier := fmt.Sprintf("Review again (%s): marked not our entity by %s on %s — %s.", why, prev.Decision.By,
+				prev.Decision.At.UTC().Format(time.DateOnly), prev.Decision.Reason)
+			for i := range msgs {
+				msgs[i].Note = strings.TrimSpace(earlier + " " + msgs[i].Note)
+			}
+		}
 		state := msgs[0]
 		item := it
 		if state.Kind == watchers.KindFollowup {
@@ -635,7 +658,7 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 				}
 			}
 		}
-		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, entities, true)
+		id, err := tx.SaveAlert(ctx, cand.Channel, key, item, entities, aliases, true)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -800,7 +823,7 @@ func (e *engine) recordDigest(ctx context.Context, tx *store.Tx, channel string,
 	stamp := now.UTC().Format("2006-01-02 15:04 UTC")
 	// A digest's own event: the first message it carries is in no other digest.
 	id, err := tx.SaveAlert(ctx, channel, "digest:"+strconv.FormatInt(held[0], 10),
-		watchers.Item{Source: "vigil", Title: "Digest " + stamp}, nil, true)
+		watchers.Item{Source: "vigil", Title: "Digest " + stamp}, nil, nil, true)
 	if err != nil {
 		return 0, err
 	}
@@ -975,7 +998,7 @@ func asFollowup(a watchers.Alert) watchers.Alert {
 func (e *engine) service() *bot.Service {
 	d := bot.Deps{
 		Watches: e.store, Mutes: e.store, Digests: e.store, Sources: e.store, Alerts: e.store,
-		Preview: e, Resolve: e, SourceAdm: e, Log: e.log, Now: e.now,
+		Preview: e, Resolve: e, SourceAdm: e, Triage: e, Log: e.log, Now: e.now,
 	}
 	for _, cs := range e.cfg.Sources {
 		if cs.Type == watchers.SourceFederalRegister {
@@ -1024,4 +1047,31 @@ func (e *engine) Resolve(ctx context.Context, text string) (string, bool, error)
 		return "", false, nil
 	}
 	return ms[0].Entity, true, nil
+}
+
+// aliasesOf returns known followed by the aliases of matches not among them.
+func aliasesOf(matches []watchers.Match, known []string) []string {
+	out := slices.Clone(known)
+	for _, m := range matches {
+		if !slices.Contains(out, m.Alias) {
+			out = append(out, m.Alias)
+		}
+	}
+	return out
+}
+
+// materialChange says what changed enough for a cleared alert to be reviewed again: a new
+// lifecycle step of the document, or an alias not matched before; "" if nothing did.
+func materialChange(prev *watchers.AlertState, msgs []watchers.Alert, aliases []string) string {
+	for _, m := range msgs {
+		if m.Kind == watchers.KindUpdate {
+			return "the document moved on: " + strings.ToLower(watchers.StepNote(m.Item))
+		}
+	}
+	for _, a := range aliases {
+		if !slices.Contains(prev.Aliases, a) {
+			return fmt.Sprintf("newly matched alias %q", a)
+		}
+	}
+	return ""
 }

@@ -41,7 +41,8 @@ type sent struct {
 // recordingChat is a chat that records what it is sent.
 type recordingChat struct {
 	mu   sync.Mutex
-	msgs []sent
+	msgs []sent // since the last take
+	all  []sent
 }
 
 func (r *recordingChat) Send(_ context.Context, channel string, m bot.Message) (string, error) {
@@ -52,6 +53,7 @@ func (r *recordingChat) Send(_ context.Context, channel string, m bot.Message) (
 		ref = fmt.Sprintf("p%d", m.PostID)
 	}
 	r.msgs = append(r.msgs, sent{channel, ref, m})
+	r.all = append(r.all, sent{channel, ref, m})
 	return ref, nil
 }
 

@@ -68,6 +68,14 @@ type FeedAdded struct {
 	Items       int
 }
 
+// Triage records decisions on alerts; the app implements it (a decision also edits the
+// alert's message).
+type Triage interface {
+	Decide(ctx context.Context, channel string, d watchers.Decision) error
+	Assign(ctx context.Context, channel string, alertID int64, assignee, by string) error
+	OpenAlerts(ctx context.Context, channel string, limit int) ([]watchers.AlertSummary, error)
+}
+
 // DocumentSearcher searches the Federal Register for documents that name a term.
 type DocumentSearcher interface {
 	SearchDocuments(ctx context.Context, term string, limit int) ([]watchers.Item, error)
@@ -84,6 +92,7 @@ type Deps struct {
 	Resolve   Resolver
 	Documents DocumentSearcher
 	SourceAdm SourceAdmin
+	Triage    Triage
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -158,6 +167,13 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return s.about(ctx, req, cmd.Name, false)
 	case VerbSource:
 		return s.source(ctx, req, cmd)
+	case VerbOpen:
+		return s.open(ctx, req)
+	case VerbResolve, VerbAssign:
+		if !req.CanManage {
+			return Reply{Text: "Only this channel's managers may decide on its alerts.", Failed: true}
+		}
+		return s.triage(ctx, req, cmd)
 	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
@@ -280,6 +296,62 @@ func (s *Service) source(ctx context.Context, req Request, cmd Command) Reply {
 	}
 	return Reply{Text: fmt.Sprintf("Added source %q: the feed %q with %d %s now. What it holds now is the baseline; new items are matched from the next poll.",
 		added.Name, Clean(title), added.Items, plural(added.Items, "item", "items"))}
+}
+
+// openLimit bounds the open list: the oldest first, enough to work through.
+const openLimit = 20
+
+func (s *Service) open(ctx context.Context, req Request) Reply {
+	if s.d.Triage == nil {
+		return Reply{Text: "Triage is not available here.", Failed: true}
+	}
+	open, err := s.d.Triage.OpenAlerts(ctx, req.Channel, openLimit+1)
+	if err != nil {
+		return s.failed(err, "open alerts", req)
+	}
+	if len(open) == 0 {
+		return Reply{Text: "No undecided alerts here."}
+	}
+	var b strings.Builder
+	b.WriteString("Undecided alerts, oldest first:")
+	for i, a := range open {
+		if i == openLimit {
+			b.WriteString("\n… and more; decide these first.")
+			break
+		}
+		fmt.Fprintf(&b, "\n• #%d %s — %s: %s", a.ID, a.CreatedAt.UTC().Format(time.DateOnly), strings.Join(a.Entities, ", "), Clean(a.Item.Title))
+		if a.Assignee != "" {
+			fmt.Fprintf(&b, " (assigned to %s)", Clean(a.Assignee))
+		}
+	}
+	b.WriteString("\nDecide with: resolve <alert#> true_match|not_our_entity|not_relevant|escalated <reason>")
+	return Reply{Text: b.String()}
+}
+
+func (s *Service) triage(ctx context.Context, req Request, cmd Command) Reply {
+	if s.d.Triage == nil {
+		return Reply{Text: "Triage is not available here.", Failed: true}
+	}
+	var err error
+	if cmd.Verb == VerbAssign {
+		err = s.d.Triage.Assign(ctx, req.Channel, cmd.Alert, cmd.Arg, req.User)
+	} else {
+		err = s.d.Triage.Decide(ctx, req.Channel, watchers.Decision{AlertID: cmd.Alert, State: watchers.Disposition(cmd.Arg), Reason: cmd.Reason, By: req.User})
+	}
+	if errors.Is(err, watchers.ErrNotFound) {
+		return Reply{Text: fmt.Sprintf("This channel has no alert #%d. Type open to list the undecided ones.", cmd.Alert), Failed: true}
+	}
+	if err != nil {
+		return s.failed(err, cmd.Verb, req)
+	}
+	if cmd.Verb == VerbAssign {
+		return Reply{Text: fmt.Sprintf("Alert #%d is assigned to %s.", cmd.Alert, cmd.Arg)}
+	}
+	text := fmt.Sprintf("Alert #%d is marked %s.", cmd.Alert, strings.ReplaceAll(cmd.Arg, "_", " "))
+	if watchers.Disposition(cmd.Arg) == watchers.DispNotOurEntity {
+		text += " It stays quiet until the document moves on or a new alias matches; then it comes back for review."
+	}
+	return Reply{Text: text}
 }
 
 func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {

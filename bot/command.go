@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/vigilbot/vigil/watchers"
 )
 
 // maxMute bounds a mute: a silence people forget should not hide alerts for ever.
@@ -32,6 +34,9 @@ const (
 	VerbAbout   = "about"
 	VerbDigest  = "digest"
 	VerbSource  = "source"
+	VerbResolve = "resolve"
+	VerbOpen    = "open"
+	VerbAssign  = "assign"
 	VerbHelp    = "help"
 )
 
@@ -45,7 +50,10 @@ type Command struct {
 	// digest: Name is the mode (off, hourly, daily); At is HH:MM and TZ a zone for daily.
 	At, TZ string
 	// source: Name is add or remove, Arg the feed URL or the source's name.
-	Arg string
+	// resolve: Alert, Arg the disposition and Reason; assign: Alert and Arg the assignee.
+	Arg    string
+	Alert  int64
+	Reason string
 }
 
 // Usage is the short help every platform shows.
@@ -57,6 +65,9 @@ const Usage = `Commands:
   unmute <name|all>                               end a mute
   sources                                         every source and its health
   source add <feed-url> | source remove <name>    (admins) add or remove a news feed
+  open                                            this channel's undecided alerts, oldest first
+  resolve <alert#> <decision> <reason>            true_match, not_our_entity, not_relevant, escalated
+  assign <alert#> <who>                           give an alert an owner
   about <name>                                    what is known about an entity
   digest off|hourly|daily HH:MM [zone]            batch this channel's alerts into one message
   help                                            this text
@@ -78,6 +89,9 @@ var hints = map[string]string{
 	VerbUnmute:  "Usage: unmute <name|all>",
 	VerbSources: "Usage: sources",
 	VerbSource:  "Usage: source add <feed-url> | source remove <name>",
+	VerbOpen:    "Usage: open",
+	VerbResolve: "Usage: resolve <alert#> true_match|not_our_entity|not_relevant|escalated <reason> (a reason is required to clear)",
+	VerbAssign:  "Usage: assign <alert#> <who>",
 	VerbAbout:   "Usage: about <name>",
 	VerbDigest:  "Usage: digest off | digest hourly | digest daily HH:MM [zone, e.g. Europe/Berlin; default UTC]",
 	VerbHelp:    "Usage: help",
@@ -105,7 +119,7 @@ func Parse(text string) (Command, error) {
 	cmd := Command{Verb: strings.ToLower(toks[0].text)}
 	args := toks[1:]
 	switch cmd.Verb {
-	case VerbList, VerbHelp, VerbSources:
+	case VerbList, VerbHelp, VerbSources, VerbOpen:
 		if len(args) > 0 {
 			return cmd, usage(cmd.Verb, "%q takes no arguments.", cmd.Verb)
 		}
@@ -142,6 +156,33 @@ func Parse(text string) (Command, error) {
 			}
 		default:
 			return cmd, usage(cmd.Verb, "%q is not off, hourly or daily.", args[0].text)
+		}
+	case VerbResolve, VerbAssign:
+		if len(args) < 2 {
+			return cmd, usage(cmd.Verb, "Which alert, and what?")
+		}
+		id, err := strconv.ParseInt(strings.TrimPrefix(args[0].text, "#"), 10, 64)
+		if err != nil || id <= 0 {
+			return cmd, usage(cmd.Verb, "%q is not an alert number.", args[0].text)
+		}
+		cmd.Alert = id
+		if cmd.Verb == VerbAssign {
+			if len(args) != 2 {
+				return cmd, usage(cmd.Verb, "Assign it to one person.")
+			}
+			cmd.Arg = args[1].text
+			break
+		}
+		d := watchers.Disposition(strings.ToLower(args[1].text))
+		if !d.Valid() {
+			return cmd, usage(cmd.Verb, "%q is not a decision.", args[1].text)
+		}
+		cmd.Arg, cmd.Reason = string(d), join(args[2:])
+		if d.Clears() && cmd.Reason == "" {
+			return cmd, usage(cmd.Verb, "Say why: a reason is required to clear an alert.")
+		}
+		if len(cmd.Reason) > MaxCommandLen/2 {
+			return cmd, usage(cmd.Verb, "The reason is too long.")
 		}
 	case VerbSource:
 		if len(args) != 2 {

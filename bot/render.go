@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -61,6 +62,9 @@ func Render(a watchers.Alert) Message {
 		// A reply in the thread: what happened and where; the root message has the rest.
 		m.Headline = m.Note
 		m.Note = ""
+	}
+	if a.ID != 0 {
+		m.Facts = append(m.Facts, watchers.Fact{Label: "Alert", Value: "#" + strconv.FormatInt(a.ID, 10)})
 	}
 	m.Facts = append(m.Facts, watchers.Fact{Label: "Source", Value: Clean(a.Item.Source)})
 	if !a.Item.Published.IsZero() && a.Item.Fact("Published") == "" {

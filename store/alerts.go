@@ -16,9 +16,9 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, identity) DO NOTHING`
 	sqlItemSeen    = `SELECT count(*) FROM seen_items WHERE source = ? AND identity = ?`
 	sqlRecentItems = `SELECT source, identity, title, url, abstract, published FROM seen_items WHERE first_seen_at >= ? ORDER BY first_seen_at DESC, id DESC LIMIT ?`
-	sqlSelectAlert = `SELECT id, item, entities, posted FROM alerts WHERE channel = ? AND event_key = ?`
-	sqlUpsertAlert = `INSERT INTO alerts (channel, event_key, entities, item, posted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (channel, event_key) DO UPDATE SET entities = excluded.entities, item = excluded.item,
+	sqlSelectAlert = `SELECT id, item, entities, aliases, posted, state FROM alerts WHERE channel = ? AND event_key = ?`
+	sqlUpsertAlert = `INSERT INTO alerts (channel, event_key, entities, aliases, item, posted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (channel, event_key) DO UPDATE SET entities = excluded.entities, aliases = excluded.aliases, item = excluded.item,
 posted = CASE WHEN alerts.posted = 1 THEN 1 ELSE excluded.posted END, updated_at = excluded.updated_at`
 	sqlInsertPost = `INSERT INTO posts (alert_id, channel, kind, about, entities, item, summary, matches, note, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id, kind, about) DO NOTHING RETURNING id`
@@ -77,30 +77,44 @@ func (q queries) RecentItems(ctx context.Context, since int64, limit int) ([]wat
 // AlertState returns a channel's alert for an event, or nil when there is none.
 func (q queries) AlertState(ctx context.Context, channel, eventKey string) (*watchers.AlertState, error) {
 	var (
-		st             watchers.AlertState
-		item, entities string
-		posted         int
+		st                      watchers.AlertState
+		item, entities, aliases string
+		state                   string
+		posted                  int
 	)
-	err := q.q.QueryRowContext(ctx, sqlSelectAlert, channel, eventKey).Scan(&st.ID, &item, &entities, &posted)
+	err := q.q.QueryRowContext(ctx, sqlSelectAlert, channel, eventKey).Scan(&st.ID, &item, &entities, &aliases, &posted, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("alert for %s in %s: %w", eventKey, channel, err)
 	}
-	st.Posted = posted != 0
+	st.Posted, st.State = posted != 0, watchers.Disposition(state)
 	if err := decode(item, &st.Item); err != nil {
 		return nil, err
 	}
 	if err := decode(entities, &st.Entities); err != nil {
 		return nil, err
 	}
+	if err := decode(aliases, &st.Aliases); err != nil {
+		return nil, err
+	}
+	if st.State != watchers.DispOpen {
+		ds, err := q.Decisions(ctx, st.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ds) > 0 {
+			st.Decision = ds[len(ds)-1]
+		}
+	}
 	return &st, nil
 }
 
 // SaveAlert records a channel's alert for an event (or its new state) and returns its id.
-// posted marks that its first message is being sent; once set it stays set.
-func (q queries) SaveAlert(ctx context.Context, channel, eventKey string, item watchers.Item, entities []string, posted bool) (int64, error) {
+// entities and aliases are all those named and matched so far. posted marks that its first
+// message is being sent; once set it stays set.
+func (q queries) SaveAlert(ctx context.Context, channel, eventKey string, item watchers.Item, entities, aliases []string, posted bool) (int64, error) {
 	it, err := encode(item)
 	if err != nil {
 		return 0, err
@@ -109,8 +123,15 @@ func (q queries) SaveAlert(ctx context.Context, channel, eventKey string, item w
 	if err != nil {
 		return 0, err
 	}
+	if aliases == nil {
+		aliases = []string{}
+	}
+	als, err := encode(aliases)
+	if err != nil {
+		return 0, err
+	}
 	now := ms(q.now())
-	if _, err := q.q.ExecContext(ctx, sqlUpsertAlert, channel, eventKey, ents, it, boolInt(posted), now, now); err != nil {
+	if _, err := q.q.ExecContext(ctx, sqlUpsertAlert, channel, eventKey, ents, als, it, boolInt(posted), now, now); err != nil {
 		return 0, fmt.Errorf("record alert %s for %s: %w", eventKey, channel, err)
 	}
 	st, err := q.AlertState(ctx, channel, eventKey)

@@ -208,7 +208,7 @@ func TestItemsAlertsDeliveriesAreUnique(t *testing.T) {
 	if st, err := s.AlertState(ctx, "console:main", "url:https://e.org/1"); st != nil || err != nil {
 		t.Fatalf("AlertState before: got %+v, %v; want nil, nil", st, err)
 	}
-	id, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE"}, false)
+	id, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE"}, []string{"ZTE"}, false)
 	if err != nil || id == 0 {
 		t.Fatalf("SaveAlert: %d, %v", id, err)
 	}
@@ -218,7 +218,7 @@ func TestItemsAlertsDeliveriesAreUnique(t *testing.T) {
 	}
 	// The same event again is the same alert; posted, once set, stays set.
 	for _, posted := range []bool{true, false} {
-		again, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE", "Huawei"}, posted)
+		again, err := s.SaveAlert(ctx, "console:main", "url:https://e.org/1", it, []string{"ZTE", "Huawei"}, nil, posted)
 		if err != nil || again != id {
 			t.Fatalf("SaveAlert again: got %d, %v; want id %d", again, err, id)
 		}
@@ -341,7 +341,7 @@ func TestRecentAlerts(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	save := func(key string, posted bool, ents ...string) {
-		if _, err := s.SaveAlert(ctx, "c", key, watchers.Item{Title: key}, ents, posted); err != nil {
+		if _, err := s.SaveAlert(ctx, "c", key, watchers.Item{Title: key}, ents, nil, posted); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -399,5 +399,75 @@ func TestFingerprints(t *testing.T) {
 	}
 	if left, _ := s.FingerprintsSince(ctx, 0, time.Time{}); len(left) != 0 {
 		t.Errorf("after purge: got %+v", left)
+	}
+}
+
+func TestTriage(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	id, err := s.SaveAlert(ctx, "c", "fr:1", watchers.Item{Title: "Rule"}, []string{"Dahua"}, []string{"Dahua"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := watchers.Alert{ID: id, Channel: "c", Kind: watchers.KindNew, Item: watchers.Item{Title: "Rule"}}
+	if _, err := s.InsertPost(ctx, &a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := s.OpenAlerts(ctx, "c", 10); err != nil || len(open) != 1 || open[0].ID != id {
+		t.Fatalf("OpenAlerts: got %+v, %v", open, err)
+	}
+	if err := s.Decide(ctx, "other", watchers.Decision{AlertID: id, State: watchers.DispTrueMatch, By: "u"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Decide in another channel: got %v, want ErrNotFound", err)
+	}
+	if err := s.Assign(ctx, "c", id, "@bob", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Decide(ctx, "c", watchers.Decision{AlertID: id, State: watchers.DispNotOurEntity, Reason: "Dahua Road shop", By: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.AlertState(ctx, "c", "fr:1")
+	if err != nil || st.State != watchers.DispNotOurEntity || st.Decision.Reason != "Dahua Road shop" || st.Decision.By != "alice" || st.Aliases[0] != "Dahua" {
+		t.Errorf("AlertState after the decision: got %+v, %v", st, err)
+	}
+	trail, _ := s.Decisions(ctx, id)
+	if len(trail) != 2 || trail[0].State != "assigned" || trail[0].Reason != "@bob" {
+		t.Errorf("Decisions: got %+v", trail)
+	}
+	if open, _ := s.OpenAlerts(ctx, "c", 10); len(open) != 0 {
+		t.Errorf("OpenAlerts after clearing: got %+v", open)
+	}
+	if p, err := s.LatestPost(ctx, id); err != nil || p.PostID != a.PostID {
+		t.Errorf("LatestPost: got %+v, %v", p, err)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	id, err := s.SaveAlert(ctx, "c", "fr:1", watchers.Item{Title: "Rule"}, []string{"Dahua"}, []string{"Dahua"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := watchers.Alert{ID: id, Channel: "c", Kind: watchers.KindNew, Matches: []watchers.Match{{Entity: "Dahua", Alias: "Dahua", Field: watchers.FieldBody}}}
+	if _, err := s.InsertPost(ctx, &a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordDelivery(ctx, a.PostID, "c", "ts-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Decide(ctx, "c", watchers.Decision{AlertID: id, State: watchers.DispTrueMatch, By: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveAlert(ctx, "d", "fr:1", watchers.Item{}, []string{"Dahua"}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Audit(ctx, "c", time.Time{})
+	if err != nil || len(got) != 1 || got[0].State != watchers.DispTrueMatch || len(got[0].Decisions) != 1 ||
+		len(got[0].Messages) != 1 || got[0].Messages[0].Ref != "ts-1" || got[0].Messages[0].Matches[0].Alias != "Dahua" {
+		t.Fatalf("Audit(c): got %+v, %v", got, err)
+	}
+	all, err := s.Audit(ctx, "", time.Time{})
+	if err != nil || len(all) != 2 || all[1].Posted {
+		t.Errorf("Audit(all): got %d records (%v), want 2 with the muted one not posted", len(all), err)
 	}
 }

@@ -208,7 +208,53 @@ type AlertState struct {
 	ID       int64
 	Item     Item     // the item the alert shows now
 	Entities []string // every entity named so far
+	Aliases  []string // every alias matched so far
 	Posted   bool     // its first message was sent (not muted, not held back)
+	State    Disposition
+	Decision Decision // the latest decision, when State is not DispOpen
+}
+
+// Disposition is the triage decision on an alert.
+type Disposition string
+
+// Dispositions. An alert starts open; not_our_entity and not_relevant clear it.
+const (
+	DispOpen         Disposition = "open"
+	DispTrueMatch    Disposition = "true_match"
+	DispNotOurEntity Disposition = "not_our_entity"
+	DispNotRelevant  Disposition = "not_relevant"
+	DispEscalated    Disposition = "escalated"
+)
+
+// Clears reports whether a disposition clears the alert (and so needs a reason).
+func (d Disposition) Clears() bool { return d == DispNotOurEntity || d == DispNotRelevant }
+
+// Valid reports whether d is a known disposition.
+func (d Disposition) Valid() bool {
+	switch d {
+	case DispOpen, DispTrueMatch, DispNotOurEntity, DispNotRelevant, DispEscalated:
+		return true
+	}
+	return false
+}
+
+// AlertSummary is an alert as listed for triage.
+type AlertSummary struct {
+	ID        int64
+	EventKey  string
+	Entities  []string
+	Item      Item
+	Assignee  string
+	CreatedAt time.Time
+}
+
+// Decision is one triage decision: who decided what, when and why.
+type Decision struct {
+	AlertID int64
+	State   Disposition
+	Reason  string
+	By      string
+	At      time.Time
 }
 
 // Messages decides what a channel is told when an item concerns an event: next is the

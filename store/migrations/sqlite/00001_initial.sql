@@ -75,10 +75,24 @@ CREATE TABLE alerts (
     entities   TEXT    NOT NULL, -- JSON array of every watch display name named so far
     item       TEXT    NOT NULL, -- JSON of the item the alert shows now
     posted     INTEGER NOT NULL DEFAULT 0, -- 0 while everything it named was muted
+    aliases    TEXT    NOT NULL DEFAULT '[]', -- JSON: every alias matched so far (material change)
+    state      TEXT    NOT NULL DEFAULT 'open', -- the triage decision: open, true_match, …
+    assignee   TEXT    NOT NULL DEFAULT '',
     created_at BIGINT  NOT NULL,
     updated_at BIGINT  NOT NULL,
     UNIQUE (channel, event_key)
 );
+
+-- Every triage decision on an alert, with who, when and why: the audit trail.
+CREATE TABLE decisions (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id BIGINT NOT NULL REFERENCES alerts (id),
+    state    TEXT   NOT NULL,
+    reason   TEXT   NOT NULL DEFAULT '',
+    actor    TEXT   NOT NULL,
+    at       BIGINT NOT NULL
+);
+CREATE INDEX decisions_alert ON decisions (alert_id, id);
 
 -- The messages of an alert: the first, edits of it, replies in its thread.
 CREATE TABLE posts (
@@ -153,6 +167,7 @@ CREATE TABLE news_fingerprints (
 CREATE INDEX news_fingerprints_at ON news_fingerprints (at);
 
 -- +goose Down
+DROP TABLE decisions;
 DROP TABLE news_fingerprints;
 DROP TABLE claims;
 DROP TABLE channel_settings;

@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigilbot/vigil/store"
+	"github.com/vigilbot/vigil/watchers"
+	"github.com/vigilbot/vigil/watchers/match"
+)
+
+// AuditOptions are the flags of `vigil audit export`.
+type AuditOptions struct {
+	Channel string    // "" for every channel
+	Since   time.Time // zero for everything
+	Output  string    // "jsonl" (default) or "csv"
+}
+
+// auditRecord is one line of the audit export; compliance reviews and scripts read it.
+type auditRecord struct {
+	AlertID     int64             `json:"alert_id"`
+	Channel     string            `json:"channel"`
+	EventKey    string            `json:"event_key"`
+	Created     string            `json:"created"`
+	Alerted     bool              `json:"alerted"` // false: suppressed by a mute
+	State       string            `json:"state"`
+	Assignee    string            `json:"assignee,omitempty"`
+	Entities    []string          `json:"entities"`
+	Source      string            `json:"source"`
+	ItemID      string            `json:"item_id"`
+	Step        string            `json:"step,omitempty"`
+	Title       string            `json:"title"`
+	URL         string            `json:"url"`
+	ContentHash string            `json:"content_hash"` // of the recorded title, abstract, body and rows
+	Matcher     string            `json:"matcher"`
+	Matched     []matchedRecord   `json:"matched"`
+	Decisions   []decisionRecord  `json:"decisions"`
+	Messages    []messageRecord   `json:"messages"`
+	Aliases     []string          `json:"aliases_matched"`
+	Facts       map[string]string `json:"facts,omitempty"`
+}
+
+type decisionRecord struct {
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by"`
+	At     string `json:"at"`
+}
+
+type messageRecord struct {
+	Kind        string `json:"kind"`
+	Note        string `json:"note,omitempty"`
+	Created     string `json:"created"`
+	DeliveryRef string `json:"delivery_ref,omitempty"`
+	Delivered   string `json:"delivered,omitempty"`
+	Held        bool   `json:"held_for_digest,omitempty"`
+}
+
+// AuditExport prints every candidate alert — alerted or suppressed — with what matched
+// where, the matcher that decided, the decision chain and the delivery references.
+func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
+	opts.defaults()
+	if ao.Output == "" {
+		ao.Output = "jsonl"
+	}
+	st, err := openStore(ctx, opts.Config, opts.Now)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	alerts, err := st.Audit(ctx, ao.Channel, ao.Since)
+	if err != nil {
+		return err
+	}
+	records := make([]auditRecord, 0, len(alerts))
+	for _, a := range alerts {
+		records = append(records, toAuditRecord(a))
+	}
+	switch ao.Output {
+	case "jsonl":
+		enc := json.NewEncoder(opts.Stdout)
+		enc.SetEscapeHTML(false)
+		for _, r := range records {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "csv":
+		w := csv.NewWriter(opts.Stdout)
+		_ = w.Write([]string{"alert_id", "channel", "event_key", "created", "alerted", "state", "assignee", "entities", "source", "item_id",
+			"title", "url", "content_hash", "matcher", "matched", "decisions", "delivery_refs"})
+		for _, r := range records {
+			var matched, decisions, refs []string
+			for _, m := range r.Matched {
+				matched = append(matched, m.Entity+" via \""+m.Alias+"\" in "+m.Where)
+			}
+			for _, d := range r.Decisions {
+				decisions = append(decisions, d.At+" "+d.By+" "+d.State+": "+d.Reason)
+			}
+			for _, m := range r.Messages {
+				if m.DeliveryRef != "" {
+					refs = append(refs, m.Kind+"="+m.DeliveryRef)
+				}
+			}
+			_ = w.Write([]string{strconv.FormatInt(r.AlertID, 10), r.Channel, r.EventKey, r.Created, strconv.FormatBool(r.Alerted), r.State,
+				r.Assignee, strings.Join(r.Entities, "; "), r.Source, r.ItemID, r.Title, r.URL, r.ContentHash, r.Matcher,
+				strings.Join(matched, "; "), strings.Join(decisions, " | "), strings.Join(refs, "; ")})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	return fmt.Errorf("audit export: unknown output %q: want jsonl or csv", ao.Output)
+}
+
+func toAuditRecord(a store.AuditAlert) auditRecord {
+	r := auditRecord{
+		AlertID: a.ID, Channel: a.Channel, EventKey: a.EventKey, Created: rfc3339(a.CreatedAt), Alerted: a.Posted,
+		State: string(a.State), Assignee: a.Assignee, Entities: a.Entities, Source: a.Item.Source, ItemID: a.Item.ID,
+		Step: string(a.Item.Step), Title: a.Item.Title, URL: a.Item.URL, ContentHash: contentHash(a.Item),
+		Matcher: match.Version, Aliases: a.Aliases, Matched: []matchedRecord{}, Decisions: []decisionRecord{}, Messages: []messageRecord{},
+	}
+	if len(a.Item.Facts) > 0 {
+		r.Facts = map[string]string{}
+		for _, f := range a.Item.Facts {
+			r.Facts[f.Label] = f.Value
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range a.Messages {
+		r.Messages = append(r.Messages, messageRecord{Kind: string(m.Kind), Note: m.Note, Created: rfc3339(m.CreatedAt),
+			DeliveryRef: m.Ref, Delivered: rfc3339(m.DeliveredAt), Held: m.Held})
+		for _, mt := range m.Matches {
+			key := mt.Entity + "\x00" + mt.Alias + "\x00" + string(mt.Field) + "\x00" + mt.Snippet
+			if !seen[key] {
+				seen[key] = true
+				r.Matched = append(r.Matched, matchedRecord{Entity: mt.Entity, Alias: mt.Alias, Where: string(mt.Field), Snippet: mt.Snippet})
+			}
+		}
+	}
+	for _, d := range a.Decisions {
+		r.Decisions = append(r.Decisions, decisionRecord{State: string(d.State), Reason: d.Reason, By: d.By, At: rfc3339(d.At)})
+	}
+	return r
+}
+
+// contentHash identifies the text a decision was made on.
+func contentHash(it watchers.Item) string {
+	h := sha256.New()
+	for _, s := range append([]string{it.Title, it.Abstract, it.Body}, it.Rows...) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
