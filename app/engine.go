@@ -718,7 +718,7 @@ func unmuted(a watchers.Alert, mutes map[string]watchers.Mute) watchers.Alert {
 // the item with its title and abstract, logged: it is still matched on those.
 func (e *engine) fetchBodies(ctx context.Context, source string, bf bodyFetcher, items []watchers.Item) {
 	for i := range items {
-		seen, err := e.store.ItemSeen(ctx, source, items[i].SeenKey())
+		seen, err := e.store.ItemSeen(ctx, items[i].Source, items[i].SeenKey())
 		if err != nil || seen {
 			continue
 		}
