@@ -96,14 +96,14 @@ func Run(ctx context.Context, opts Options) error {
 	defer e.close()
 
 	svc := e.service()
-	runners, handlers, err := e.openChats(svc)
+	runners, handlers, err := e.openChats(ctx, svc)
 	if err != nil {
 		return err
 	}
 	var term *console.Console
 	if !opts.Config.ChatConfigured() {
 		term = console.New(opts.Stdin, opts.Stdout, svc)
-		e.chats[console.Platform] = term
+		e.setChat(console.Platform, term)
 	}
 	e.runners, e.handlers = runners, handlers
 
@@ -119,11 +119,21 @@ func Run(ctx context.Context, opts Options) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errc := make(chan error, 1+len(runners))
+	errc := make(chan error, 2+len(runners))
 	if term != nil {
 		wg.Go(func() {
 			if err := term.Run(runCtx); err != nil {
 				opts.Logger.Warn("terminal chat stopped", "err", err)
+			}
+		})
+	}
+	if e.cfg.Matrix != nil && e.store.Dialect() == store.Postgres {
+		wg.Go(func() {
+			if err := e.runMatrixWithLease(runCtx, svc, client); err != nil && runCtx.Err() == nil {
+				select {
+				case errc <- fmt.Errorf("matrix: %w", err):
+				default:
+				}
 			}
 		})
 	}
@@ -188,6 +198,10 @@ func (e *engine) httpHandler() http.Handler {
 				http.Error(w, "chat connection not up", http.StatusServiceUnavailable)
 				return
 			}
+		}
+		if m := e.matrixUp.Load(); m != nil && !m.Ready() {
+			http.Error(w, "matrix connection not up", http.StatusServiceUnavailable)
+			return
 		}
 		fmt.Fprintln(w, "ready")
 	})

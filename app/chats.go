@@ -2,11 +2,19 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/riverqueue/river"
 
 	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/bot/matrixbot"
 	"github.com/vigilbot/vigil/bot/slackbot"
+	"github.com/vigilbot/vigil/store"
 )
 
 // chatRunner is a chat adapter with a connection of its own to keep up.
@@ -15,10 +23,26 @@ type chatRunner interface {
 	Ready() bool
 }
 
-// openChats builds the configured chat adapters (Slack, Matrix) on the conversation
-// service and registers them for delivery. It returns those with a loop to run, and the
-// HTTP handlers they serve (Slack's HTTP mode) by path prefix.
-func (e *engine) openChats(svc *bot.Service) ([]chatRunner, map[string]http.Handler, error) {
+// chat returns the adapter that delivers to a platform.
+func (e *engine) chat(platform string) (sender, bool) {
+	e.chatsMu.RLock()
+	defer e.chatsMu.RUnlock()
+	s, ok := e.chats[platform]
+	return s, ok
+}
+
+func (e *engine) setChat(platform string, s sender) {
+	e.chatsMu.Lock()
+	defer e.chatsMu.Unlock()
+	e.chats[platform] = s
+}
+
+// openChats builds the configured chat adapters on the conversation service and
+// registers them for delivery. It returns those with a loop to run, and the HTTP handlers
+// they serve (Slack's HTTP mode) by path prefix. Matrix is opened here only on SQLite (one
+// process); on PostgreSQL the daemon opens it in the replica holding the Matrix lease, and
+// a one-shot scan leaves Matrix deliveries to that replica.
+func (e *engine) openChats(ctx context.Context, svc *bot.Service) ([]chatRunner, map[string]http.Handler, error) {
 	var (
 		runners  []chatRunner
 		handlers = map[string]http.Handler{}
@@ -41,14 +65,95 @@ func (e *engine) openChats(svc *bot.Service) ([]chatRunner, map[string]http.Hand
 		if err != nil {
 			return nil, nil, err
 		}
-		e.chats["slack"] = b
+		e.setChat("slack", b)
 		runners = append(runners, b)
 		if c.AppToken == "" {
 			handlers["/slack/"] = b.HTTPHandler()
 		}
 	}
-	if e.cfg.Matrix != nil {
-		return nil, nil, errors.New("matrix is not supported by this version yet: remove the matrix section")
+	if e.cfg.Matrix != nil && e.store.Dialect() == store.SQLite {
+		m, err := e.openMatrix(ctx, svc)
+		if err != nil {
+			return nil, nil, err
+		}
+		runners = append(runners, m)
 	}
 	return runners, handlers, nil
+}
+
+// matrixRunner runs the Matrix client and says when its sync loop is up.
+type matrixRunner struct {
+	b       *matrixbot.Bot
+	running atomic.Bool
+}
+
+func (m *matrixRunner) Run(ctx context.Context) error {
+	m.running.Store(true)
+	defer m.running.Store(false)
+	defer m.b.Close()
+	return m.b.Run(ctx)
+}
+
+func (m *matrixRunner) Ready() bool { return m.running.Load() }
+
+// openMatrix logs the Matrix client in (its encryption keys in the shared database),
+// registers it for delivery and moves the watches of rooms configured by alias to their
+// room ids.
+func (e *engine) openMatrix(ctx context.Context, svc *bot.Service) (*matrixRunner, error) {
+	c := e.cfg.Matrix
+	if c.PickleKey == "" {
+		return nil, errors.New("matrix: pickle_key (or pickle_key_file) is required: it encrypts the end-to-end encryption keys kept in the database")
+	}
+	o := matrixbot.Options{
+		Homeserver: c.Homeserver, UserID: c.UserID, Password: c.Password.Reveal(), AccessToken: c.AccessToken.Reveal(),
+		DeviceID: c.DeviceID, AllowedInviters: c.AllowedInviters, Admins: c.Admins, PickleKey: c.PickleKey.Reveal(),
+		DB: e.store.DB(), Dialect: e.store.Dialect(), State: e.store, Mover: e.store,
+		RecoveryKeyFile: c.RecoveryKeyFile, Logger: e.log, Now: e.now,
+	}
+	if c.RecoveryKeyFile == "" {
+		o.RecoveryKeyOut = os.Stderr // shown once to the operator, never logged
+	}
+	b, err := matrixbot.New(ctx, o, svc)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range e.cfg.Channels {
+		if alias, ok := strings.CutPrefix(ch.ID, "matrix:#"); ok {
+			id, err := b.ResolveChannel(ctx, ch.ID)
+			if err != nil {
+				e.log.Warn("matrix: cannot resolve a room alias; its watches stay under the alias", "channel", "#"+alias, "err", err)
+				continue
+			}
+			if err := e.store.MoveChannel(ctx, ch.ID, id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	e.setChat("matrix", b)
+	return &matrixRunner{b: b}, nil
+}
+
+// runMatrixWithLease, on PostgreSQL, waits for the Matrix lease (exactly one replica runs
+// the Matrix client and its encryption device), then runs the client and works the Matrix
+// deliveries until ctx ends. If the holder dies, the server frees the lease and another
+// replica takes over.
+func (e *engine) runMatrixWithLease(ctx context.Context, svc *bot.Service, client *river.Client[*sql.Tx]) error {
+	release, err := e.store.AcquireLease(ctx, "matrix")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer release()
+	e.log.Info("matrix: this replica holds the Matrix lease")
+	m, err := e.openMatrix(ctx, svc)
+	if err != nil {
+		return err
+	}
+	e.matrixUp.Store(m)
+	if err := client.Queues().Add(matrixQueue, river.QueueConfig{MaxWorkers: 2}); err != nil {
+		return err
+	}
+	return m.Run(ctx)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/bot/console"
+	"github.com/vigilbot/vigil/bot/matrixbot"
 	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/store"
 	"github.com/vigilbot/vigil/watchers"
@@ -57,12 +58,15 @@ func Scan(ctx context.Context, opts Options, so ScanOptions) error {
 	}
 	defer e.close()
 	// Deliver to the configured chats as the daemon would (their loops are not needed to send).
-	if _, _, err := e.openChats(e.service()); err != nil {
+	if _, _, err := e.openChats(ctx, e.service()); err != nil {
 		return err
+	}
+	if m, ok := e.chat("matrix"); ok {
+		defer m.(*matrixbot.Bot).Close()
 	}
 	// The scan's own output is the terminal's delivery: console alerts are recorded as
 	// delivered, not printed twice.
-	e.chats[console.Platform] = scanOutput{}
+	e.setChat(console.Platform, scanOutput{})
 
 	client, err := e.newClient(false)
 	if err != nil {

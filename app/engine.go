@@ -61,8 +61,10 @@ type engine struct {
 	client *river.Client[*sql.Tx]
 	met    *metrics
 
-	runners  []chatRunner            // chat connections this process keeps up
-	handlers map[string]http.Handler // chat endpoints on the HTTP server, by path prefix
+	chatsMu  sync.RWMutex
+	runners  []chatRunner                 // chat connections this process keeps up
+	handlers map[string]http.Handler      // chat endpoints on the HTTP server, by path prefix
+	matrixUp atomic.Pointer[matrixRunner] // the Matrix client, when this replica holds the lease
 
 	mu      sync.Mutex
 	buildMu sync.Mutex                       // one matcher build at a time
@@ -499,8 +501,8 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 			}
 			counted = append(counted, matches...)
 			alerts = append(alerts, msgs...)
-			for _, id := range send {
-				jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: id}})
+			for _, a := range send {
+				jobs = append(jobs, deliverJob(a.PostID, a.Channel))
 			}
 		}
 		if !src.Baselined {
@@ -560,7 +562,7 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 // only), leaving out the entities the channel has muted and holding messages back for
 // channels that take digests. It returns the recorded messages and the ids of those to
 // send now.
-func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) (out []watchers.Alert, send []int64, err error) {
+func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, matches []watchers.Match) (out, send []watchers.Alert, err error) {
 	key := dedup.EventKey(it)
 	if lead := summary.FirstSentence(it.Abstract); it.Step == "" && wordCount(it.Title+" "+lead) >= nearDuplicateMinWords {
 		// News: the same story from another outlet joins the first one's event. Short
@@ -673,7 +675,7 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 			}
 			out = append(out, msg)
 			if digest.Mode == watchers.DigestOff {
-				send = append(send, msg.PostID)
+				send = append(send, msg)
 			} else if err := tx.HoldPost(ctx, msg.PostID); err != nil {
 				return nil, nil, err
 			}
@@ -801,7 +803,7 @@ func (e *engine) digests(ctx context.Context, tx *store.Tx, now time.Time) ([]ri
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{PostID: id}})
+		jobs = append(jobs, deliverJob(id, d.Channel))
 	}
 	return jobs, nil
 }
@@ -934,7 +936,7 @@ func (e *engine) deliver(ctx context.Context, postID int64) (platform string, er
 		return platform, err
 	}
 	platform, _, _ = strings.Cut(a.Channel, ":")
-	chat, ok := e.chats[platform]
+	chat, ok := e.chat(platform)
 	if !ok {
 		return platform, fmt.Errorf("no %s chat is configured for channel %s: %w", platform, a.Channel, errPermanent)
 	}

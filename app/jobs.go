@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,6 +38,21 @@ func (pollArgs) Kind() string { return "poll_source" }
 
 func (pollArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// matrixQueue holds Matrix deliveries: only the process running the Matrix client (its
+// encryption device) may work them.
+const matrixQueue = "matrix"
+
+// deliverJob is the job that sends a recorded message to its channel.
+func deliverJob(postID int64, channel string) river.InsertManyParams {
+	p := river.InsertManyParams{Args: deliverArgs{PostID: postID}}
+	if strings.HasPrefix(channel, "matrix:") {
+		opts := deliverArgs{}.InsertOpts()
+		opts.Queue = matrixQueue
+		p.InsertOpts = &opts
+	}
+	return p
 }
 
 // deliverArgs sends one recorded alert message; unique per message.
@@ -147,10 +163,16 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	river.AddWorker(workers, &pollWorker{e: e})
 	river.AddWorker(workers, &deliverWorker{e: e})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	if e.cfg.Matrix != nil && e.store.Dialect() == store.SQLite {
+		// One process: it runs the Matrix client. On PostgreSQL the queue is added by the
+		// replica that takes the Matrix lease.
+		queues[matrixQueue] = river.QueueConfig{MaxWorkers: 2}
+	}
 	cfg := &river.Config{
 		Logger:  quiet(e.log),
 		Workers: workers,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Queues:  queues,
 		// River's defaults suit PostgreSQL's LISTEN/NOTIFY; SQLite is polled, so poll often.
 		FetchCooldown:     50 * time.Millisecond,
 		FetchPollInterval: 200 * time.Millisecond,

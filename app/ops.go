@@ -52,7 +52,7 @@ func (e *engine) reportFailing(ctx context.Context, src watchers.Source, since t
 		if !inserted {
 			return nil
 		}
-		_, err = e.client.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{{Args: deliverArgs{PostID: a.PostID}}})
+		_, err = e.client.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliverJob(a.PostID, ch)})
 		return err
 	})
 }
@@ -79,5 +79,5 @@ func (e *engine) reportRecovered(ctx context.Context, tx *store.Tx, src watchers
 	if err != nil || !inserted {
 		return nil, err
 	}
-	return []river.InsertManyParams{{Args: deliverArgs{PostID: a.PostID}}}, nil
+	return []river.InsertManyParams{deliverJob(a.PostID, ch)}, nil
 }

@@ -34,7 +34,7 @@ func (e *engine) Decide(ctx context.Context, channel string, d watchers.Decision
 		if _, err := tx.InsertPost(ctx, &edit, "decision:"+strconv.Itoa(len(trail))); err != nil {
 			return err
 		}
-		_, err = e.client.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{{Args: deliverArgs{PostID: edit.PostID}}})
+		_, err = e.client.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliverJob(edit.PostID, channel)})
 		return err
 	})
 }

@@ -142,6 +142,11 @@ type Matrix struct {
 	DeviceID        string   `yaml:"device_id,omitempty"`
 	AllowedInviters []string `yaml:"allowed_inviters,omitempty"`
 	Admins          []string `yaml:"admins,omitempty"`
+	// PickleKey encrypts the end-to-end encryption keys kept in the database.
+	PickleKey     Secret `yaml:"pickle_key,omitempty"`
+	PickleKeyFile string `yaml:"pickle_key_file,omitempty"`
+	// RecoveryKeyFile receives the cross-signing recovery key, once (created 0600).
+	RecoveryKeyFile string `yaml:"recovery_key_file,omitempty"`
 }
 
 type (

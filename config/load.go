@@ -587,6 +587,7 @@ func secretFields(c *Config) []secretField {
 		fs = append(fs,
 			secretField{"matrix", "password", &m.Password, &m.PasswordFile},
 			secretField{"matrix", "access_token", &m.AccessToken, &m.AccessTokenFile},
+			secretField{"matrix", "pickle_key", &m.PickleKey, &m.PickleKeyFile},
 		)
 	}
 	return fs

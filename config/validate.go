@@ -347,6 +347,7 @@ func (v *validator) matrix(m *Matrix) {
 	if m.Password == "" && m.AccessToken == "" {
 		v.add("matrix.password", "matrix: password or access_token (or their *_file) is required")
 	}
+
 	for i, a := range m.Admins {
 		if !isMatrixUserID(a) {
 			v.add(fmt.Sprintf("matrix.admins[%d]", i), "matrix: admins[%d] %q must look like @user:server", i, a)

@@ -60,3 +60,15 @@ func TestConcurrentMigrations(t *testing.T) {
 		}
 	}
 }
+
+// testURLOf returns the URL a test store was opened with, for a second connection.
+func testURLOf(t *testing.T, s *Store) string {
+	t.Helper()
+	u, ok := openedURLs.Load(s)
+	if !ok {
+		t.Fatal("store not opened by openTest")
+	}
+	return u.(string)
+}
+
+var openedURLs sync.Map

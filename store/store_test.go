@@ -12,10 +12,12 @@ import (
 
 func openTest(t *testing.T, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), testURL(t), opts...)
+	url := testURL(t)
+	s, err := Open(context.Background(), url, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
+	openedURLs.Store(s, url)
 	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -470,4 +472,66 @@ func TestAudit(t *testing.T) {
 	if err != nil || len(all) != 2 || all[1].Posted {
 		t.Errorf("Audit(all): got %d records (%v), want 2 with the muted one not posted", len(all), err)
 	}
+}
+
+func TestMoveChannel(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, w := range []watchers.Watch{{Channel: "matrix:!old:x", Name: "Dahua"}, {Channel: "matrix:!old:x", Name: "ZTE"}, {Channel: "matrix:!new:x", Name: "zte"}} {
+		w.CreatedBy = "u"
+		if _, err := s.AddWatch(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Mute(ctx, "matrix:!old:x", "Dahua", time.Now().Add(time.Hour), "u"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetDigest(ctx, "matrix:!old:x", watchers.DigestHourly, "", "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.MoveChannel(ctx, "matrix:!old:x", "matrix:!new:x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, _ := s.Watches(ctx, "matrix:!new:x")
+	old, _ := s.Watches(ctx, "matrix:!old:x")
+	if len(ws) != 2 || len(old) != 0 {
+		t.Errorf("watches after the move: new %v, old %v", ws, old)
+	}
+	if m, _ := s.Mutes(ctx, "matrix:!new:x"); !watchers.Muted(m, "Dahua") {
+		t.Errorf("mutes after the move: %v", m)
+	}
+	if d, _ := s.Digest(ctx, "matrix:!new:x"); d.Mode != watchers.DigestHourly {
+		t.Errorf("digest after the move: %+v", d)
+	}
+}
+
+func TestLease(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	release, err := s.AcquireLease(ctx, "matrix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dialect() == Postgres {
+		other, err := Open(ctx, testURLOf(t, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if _, err := other.AcquireLease(short, "matrix"); err == nil {
+			t.Fatal("a second holder got the lease")
+		}
+		release()
+		got, err := other.AcquireLease(ctx, "matrix")
+		if err != nil {
+			t.Fatalf("after release: %v", err)
+		}
+		got()
+		return
+	}
+	release()
 }
