@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -10,8 +11,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/vigilbot/vigil/app"
 	"github.com/vigilbot/vigil/config"
@@ -33,6 +37,7 @@ Usage:
   vigil config example             print a commented example configuration
   vigil audit export [--channel PLATFORM:ID] [--since YYYY-MM-DD] [--output jsonl|csv]
                                    every candidate alert with its matches, decisions and deliveries
+  vigil matrix cross-sign          cross-sign the Matrix bot's device (token login; daemon stopped)
   vigil healthcheck                exit 0 if the daemon's /healthz answers (for containers)
   vigil version
 
@@ -114,6 +119,24 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		opts.Config = cfg
 		return app.Run(ctx, opts)
+	case "matrix":
+		rest, err := parse(fs, args, -1)
+		if err != nil {
+			return err
+		}
+		if len(rest) != 1 || rest[0] != "cross-sign" {
+			return usageError{"matrix needs cross-sign: vigil matrix cross-sign (the password is read from standard input)"}
+		}
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		password, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		opts.Config = cfg
+		return app.MatrixCrossSign(ctx, opts, password, stdout)
 	case "healthcheck":
 		// For container health checks: GET /healthz of a running daemon. Docker reserves
 		// exit status 2, so every failure here is 1.
@@ -304,4 +327,23 @@ func loadConfig(path string) (*config.Config, error) {
 		return config.Load("vigil.yaml")
 	}
 	return config.Default(), nil
+}
+
+// readPassword reads a password from the terminal without echoing it, or a line from
+// standard input when it is not a terminal (scripts).
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	fmt.Fprint(stderr, "Password of the bot's Matrix account: ")
+	defer fmt.Fprintln(stderr)
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

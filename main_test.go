@@ -415,3 +415,15 @@ func TestAuditExportAndReplay(t *testing.T) {
 		t.Errorf("bad --since: exit %d %q", code, errOut)
 	}
 }
+
+func TestMatrixCrossSignUsage(t *testing.T) {
+	if code, _, errOut := vigil(t, "matrix", "sign"); code != 2 || !strings.Contains(errOut, "cross-sign") {
+		t.Errorf("matrix sign: exit %d %q", code, errOut)
+	}
+	cfg := writeConfig(t, "http://127.0.0.1:1/feed")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"matrix", "cross-sign", "--config", cfg}, strings.NewReader("pw\n"), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "matrix is not configured") || strings.Contains(stderr.String(), "pw\n") {
+		t.Errorf("cross-sign without matrix: exit %d %q", code, stderr.String())
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -156,4 +158,41 @@ func (e *engine) runMatrixWithLease(ctx context.Context, svc *bot.Service, clien
 		return err
 	}
 	return m.Run(ctx)
+}
+
+// MatrixCrossSign creates the bot account's cross-signing identity and signs its device,
+// for token login (password login does it at first start). Run it with the daemon
+// stopped: it uses the same device and keys. The recovery key goes to the configured
+// recovery_key_file, else to out — never to the log.
+func MatrixCrossSign(ctx context.Context, opts Options, password string, out io.Writer) error {
+	opts.defaults()
+	if opts.Config.Matrix == nil {
+		return errors.New("matrix is not configured")
+	}
+	if password == "" {
+		return errors.New("the account password is required to cross-sign")
+	}
+	e, err := open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	m, err := e.openMatrix(ctx, e.service())
+	if err != nil {
+		return err
+	}
+	defer m.b.Close()
+	key, err := m.b.CrossSign(ctx, password)
+	if err != nil {
+		return fmt.Errorf("cross-sign: %w", err)
+	}
+	if f := opts.Config.Matrix.RecoveryKeyFile; f != "" {
+		if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write the recovery key to %s: %w (it was not saved; run again)", f, err)
+		}
+		fmt.Fprintf(out, "The device is cross-signed. The recovery key is in %s; keep it safe.\n", f)
+		return nil
+	}
+	fmt.Fprintf(out, "The device is cross-signed. Recovery key (shown once, keep it safe):\n%s\n", key)
+	return nil
 }
