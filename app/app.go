@@ -14,8 +14,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/vigilbot/vigil/bot/console"
 	"github.com/vigilbot/vigil/config"
@@ -79,7 +82,14 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
+	format := c.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -114,7 +124,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start job engine: %w", err)
 	}
-	opts.Logger.Info("vigil started", "version", Version, "database", e.store.Dialect(), "sources", len(e.cfg.Sources))
+	e.logSummary(ctx, term != nil)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -218,4 +228,30 @@ func openStore(ctx context.Context, cfg *config.Config, now func() time.Time) (*
 		return nil, err
 	}
 	return st, nil
+}
+
+// logSummary says at start what this daemon watches and where it talks.
+func (e *engine) logSummary(ctx context.Context, terminal bool) {
+	var platforms []string
+	if terminal {
+		platforms = append(platforms, "terminal")
+	}
+	if e.cfg.Slack != nil {
+		platforms = append(platforms, "slack")
+	}
+	if e.cfg.Matrix != nil {
+		platforms = append(platforms, "matrix")
+	}
+	srcs, _ := e.store.Sources(ctx)
+	ws, _, _ := e.store.AllWatches(ctx)
+	channels := map[string]bool{}
+	for _, w := range ws {
+		channels[w.Channel] = true
+	}
+	e.log.Info("vigil started", "version", Version, "database", e.store.Dialect(), "sources", len(srcs),
+		"watches", len(ws), "channels", len(channels), "chat", strings.Join(platforms, ","),
+		"http", e.cfg.HTTP.Listen, "ops_channel", e.cfg.Ops.Channel)
+	if len(srcs) > 20 {
+		e.log.Info("first polls of many sources start now; progress is logged as they complete", "sources", len(srcs))
+	}
 }

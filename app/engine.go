@@ -196,7 +196,10 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	case watchers.SourceFeed:
 		// Feeds from the configuration file may be on private networks; feeds added by
 		// chat or CLI may not (checked on every address dialled, redirects included).
-		p, err = e.fetcher.Source(src.Name, src.URL, feed.SourceOptions{AllowPrivate: src.Origin == originConfig})
+		p, err = e.fetcher.Source(src.Name, src.URL, feed.SourceOptions{
+			AllowPrivate: src.Origin == originConfig,
+			FetchArticle: e.configured(src.Name).FetchArticle,
+		})
 	case watchers.SourceFederalRegister:
 		p, err = e.fedregSource(src.Name)
 	case watchers.SourceFederalRegisterFiling:
@@ -211,6 +214,17 @@ func (e *engine) pollerFor(src watchers.Source) (poller, error) {
 	}
 	e.pollers[src.Name] = pollerEntry{key: key, p: p}
 	return p, nil
+}
+
+// configured returns a source's settings from the configuration file (zero for sources
+// added at run time).
+func (e *engine) configured(name string) config.Source {
+	for _, cs := range e.cfg.Sources {
+		if cs.Name == name {
+			return cs
+		}
+	}
+	return config.Source{}
 }
 
 // filingDesk polls a Federal Register source's public-inspection desk.
@@ -463,12 +477,19 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 	var res pollResult
 	items := f.items
 	alerting := src.Baselined || all
+	// A new source's baseline may keep its newest items for alerting (backfill: N).
+	firstAlerting := 0
+	if !alerting {
+		if n := e.configured(src.Name).Backfill; n > 0 {
+			alerting, firstAlerting = true, max(len(items)-n, 0)
+		}
+	}
 	m, err := e.currentMatcher(ctx)
 	if err != nil {
 		return res, err
 	}
 	if bf, ok := p.(bodyFetcher); ok && alerting && m.Len() > 0 {
-		e.fetchBodies(ctx, src.Name, bf, items)
+		e.fetchBodies(ctx, src.Name, bf, items[firstAlerting:])
 	}
 	if alerting {
 		if err := e.fps.refresh(ctx, e.store, e.now()); err != nil {
@@ -482,7 +503,7 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
 		alerts, counted, res.New = nil, nil, 0 // the transaction may be retried
 		var jobs []river.InsertManyParams
-		for _, it := range items {
+		for i, it := range items {
 			isNew, err := tx.InsertItem(ctx, it)
 			if err != nil {
 				return err
@@ -491,7 +512,7 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 				continue
 			}
 			res.New++
-			if !alerting {
+			if !alerting || i < firstAlerting {
 				continue
 			}
 			matches := m.Match(it)
@@ -552,6 +573,10 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 		for _, a := range alerts {
 			e.met.messages.WithLabelValues(string(a.Kind)).Inc()
 		}
+	}
+	if !src.Baselined && !dryRun {
+		// Progress of a first cycle: one line per source as its baseline is taken.
+		e.log.Info("first poll of a source: its items are the baseline", "source", src.Name, "items", len(items), "alerted", len(alerts))
 	}
 	e.log.Debug("polled", "source", src.Name, "items", len(items), "new", res.New, "messages", len(alerts), "baseline", !alerting)
 	return res, nil

@@ -119,6 +119,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	case errors.Is(err, errPermanent), errors.Is(err, bot.ErrPermanent):
 		result = resultPermanent
 		w.e.log.Error("alert message cannot be delivered", "post_id", job.Args.PostID, "err", err)
+		if rerr := w.e.reportUndeliverable(ctx, job.Args.PostID, err); rerr != nil {
+			w.e.log.Error("reporting an undeliverable channel failed", "post_id", job.Args.PostID, "err", rerr)
+		}
 		return river.JobCancel(err)
 	case errors.Is(err, errRootPending):
 		// Wait for the first message without spending an attempt.

@@ -81,3 +81,34 @@ func (e *engine) reportRecovered(ctx context.Context, tx *store.Tx, src watchers
 	}
 	return []river.InsertManyParams{deliverJob(a.PostID, ch)}, nil
 }
+
+// reportUndeliverable tells the operators that a channel refuses Vigil's messages (the
+// bot was removed, the channel archived, its token revoked): once per channel and day in
+// the ops channel, besides the ERROR in the log.
+func (e *engine) reportUndeliverable(ctx context.Context, postID int64, cause error) error {
+	ch := e.cfg.Ops.Channel
+	if ch == "" {
+		return nil
+	}
+	p, err := e.store.Post(ctx, postID)
+	if err != nil || p.Channel == ch {
+		return nil // nothing to say it about, or the ops channel itself fails: the log has it
+	}
+	day := e.now().UTC().Format(time.DateOnly)
+	key := "ops:undeliverable:" + p.Channel + ":" + day
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
+		item := watchers.Item{Source: "vigil", ID: key, Title: "Alerts cannot be delivered to " + p.Channel}
+		id, err := tx.SaveAlert(ctx, ch, key, item, nil, nil, true)
+		if err != nil {
+			return err
+		}
+		a := watchers.Alert{ID: id, Channel: ch, EventKey: key, Kind: watchers.KindNew, Item: item,
+			Summary: fmt.Sprintf("Alert #%d and any later ones for %s were not delivered: %v. Check that the bot is still in the channel and its credentials are valid.", p.ID, p.Channel, cause)}
+		inserted, err := tx.InsertPost(ctx, &a, "")
+		if err != nil || !inserted {
+			return err
+		}
+		_, err = e.client.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliverJob(a.PostID, ch)})
+		return err
+	})
+}

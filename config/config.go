@@ -96,6 +96,12 @@ type Source struct {
 	// Schedule is a cron expression as robfig/cron's ParseStandard reads it (CRON_TZ= and
 	// @every accepted).
 	Schedule string `yaml:"schedule,omitempty"`
+
+	// Backfill alerts on the newest N items a new feed already holds, instead of taking
+	// them all as its baseline (feed only).
+	Backfill int `yaml:"backfill,omitempty"`
+	// FetchArticle fetches each new item's page and matches its main text (feed only).
+	FetchArticle bool `yaml:"fetch_article,omitempty"`
 }
 
 // Channel is a chat channel seeded from the file, with its watches.
@@ -254,6 +260,8 @@ type fedregSource struct {
 	PublicInspection         *bool    `yaml:"public_inspection,omitempty"`
 	PublicInspectionSchedule string   `yaml:"public_inspection_schedule,omitempty"`
 	Schedule                 string   `yaml:"schedule,omitempty"`
+	Backfill                 int      `yaml:"backfill,omitempty"`
+	FetchArticle             bool     `yaml:"fetch_article,omitempty"`
 }
 
 // MarshalYAML writes a source so that reading it back gives the same source.

@@ -39,7 +39,7 @@ var invalidCases = map[string]string{
 	"feed_url_scheme.yaml":            "feed_url_scheme.yaml:4: sources[0] (news): url must be an absolute http or https URL",
 	"http_listen.yaml":                `http_listen.yaml:2: http: listen "9464" must be host:port`,
 	"http_listen_port.yaml":           `http_listen_port.yaml:2: http: listen "127.0.0.1:99999": port "99999" is not a number`,
-	"log_format.yaml":                 `log_format.yaml:2: log: format "xml" is not text or json`,
+	"log_format.yaml":                 `log_format.yaml:2: log: format "xml" is not auto, text or json`,
 	"log_level.yaml":                  `log_level.yaml:2: log: level "verbose" is not one of debug, info, warn, error`,
 	"matrix_admin.yaml":               `matrix_admin.yaml:5: matrix: admins[0] "alice" must look like @user:server`,
 	"matrix_homeserver_scheme.yaml":   "matrix_homeserver_scheme.yaml:2: matrix: homeserver must be an absolute http or https URL",
@@ -240,8 +240,8 @@ func TestParse(t *testing.T) {
 			if got := len(c.Sources); got != 1 || c.Sources[0].Name != "fedreg" {
 				t.Errorf("sources = %+v, want the default fedreg source", c.Sources)
 			}
-			if c.Log.Level != "warn" || c.Log.Format != "text" {
-				t.Errorf("log = %+v, want warn/text", c.Log)
+			if c.Log.Level != "warn" || c.Log.Format != "auto" {
+				t.Errorf("log = %+v, want warn/auto", c.Log)
 			}
 		}},
 		{"empty sources list means none", "sources: []\n", func(t *testing.T, c *Config) {
@@ -377,8 +377,8 @@ func TestDefault(t *testing.T) {
 	if got, want := c.Ops.AlertAfter.D(), 6*time.Hour; got != want {
 		t.Errorf("ops.alert_after = %v, want %v", got, want)
 	}
-	if c.Log != (Log{Level: "info", Format: "text"}) {
-		t.Errorf("log = %+v, want info/text", c.Log)
+	if c.Log != (Log{Level: "info", Format: "auto"}) {
+		t.Errorf("log = %+v, want info/auto", c.Log)
 	}
 	// Each call is independent: changing one must not change the next.
 	c.Sources[0].Agencies[0] = "changed"

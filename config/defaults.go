@@ -15,7 +15,7 @@ const (
 	defaultAlertAfter               = Duration(6 * time.Hour)
 	defaultSlackCommand             = "/watch"
 	defaultLogLevel                 = "info"
-	defaultLogFormat                = "text"
+	defaultLogFormat                = "auto" // text on a terminal, JSON otherwise
 )
 
 // defaultAgencies are the agencies whose documents name sanctioned and export-controlled

@@ -157,11 +157,23 @@ func (v *validator) feed(s Source, path, at string) {
 			v.add(path+"."+k.key, "%s: %s applies only to %s sources", at, k.key, SourceFederalRegister)
 		}
 	}
+	if s.Backfill < 0 || s.Backfill > maxBackfill {
+		v.add(path+".backfill", "%s: backfill %d must be between 0 and %d", at, s.Backfill, maxBackfill)
+	}
 }
+
+// maxBackfill bounds the items a new feed may alert on at once: a taste, not a flood.
+const maxBackfill = 50
 
 func (v *validator) fedreg(s Source, path, at string) {
 	if s.URL != "" {
 		v.add(path+".url", "%s: url applies only to %s sources; the API address is base_url", at, SourceFeed)
+	}
+	if s.Backfill != 0 {
+		v.add(path+".backfill", "%s: backfill applies only to %s sources; use since for the Federal Register", at, SourceFeed)
+	}
+	if s.FetchArticle {
+		v.add(path+".fetch_article", "%s: fetch_article applies only to %s sources", at, SourceFeed)
 	}
 	if s.BaseURL == "" {
 		v.add(path+".base_url", "%s: base_url is required", at)
@@ -391,8 +403,8 @@ func (v *validator) log(l Log) {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level) {
 		v.add("log.level", "log: level %q is not one of debug, info, warn, error", l.Level)
 	}
-	if !slices.Contains([]string{"text", "json"}, l.Format) {
-		v.add("log.format", "log: format %q is not text or json", l.Format)
+	if !slices.Contains([]string{"auto", "text", "json"}, l.Format) {
+		v.add("log.format", "log: format %q is not auto, text or json", l.Format)
 	}
 }
 
