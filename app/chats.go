@@ -63,6 +63,7 @@ func (e *engine) openChats(ctx context.Context, svc *bot.Service) ([]chatRunner,
 			Now:              e.now,
 			HTTPClient:       e.http,
 			Claims:           e.store, // each event acts once across replicas
+			Watches:          e.store, // Remove and Mute buttons on the App Home
 		}, svc)
 		if err != nil {
 			return nil, nil, err

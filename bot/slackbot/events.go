@@ -262,6 +262,8 @@ func (b *Bot) onInteraction(ctx context.Context, cb slack.InteractionCallback) {
 		switch a.ActionID {
 		case actionMute1d, actionMute7d, actionUnwatch:
 			b.onAlertButton(ctx, cb, a)
+		case actionHomeRemove, actionHomeMute:
+			b.onHomeButton(ctx, cb, a)
 		}
 	}
 }

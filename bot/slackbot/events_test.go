@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/watchers"
 )
 
 // dispatch hands one Socket Mode event to the bot as its Run loop would, and waits for
@@ -404,5 +405,62 @@ func TestClaimAcrossReplicas(t *testing.T) {
 	}
 	if !newSeenEvents(time.Hour, nil).claim(ctx, "Ev1") {
 		t.Error("claim without a Claimer: want the event taken")
+	}
+}
+
+type listWatches map[string][]watchers.Watch
+
+func (l listWatches) Watches(_ context.Context, channel string) ([]watchers.Watch, error) {
+	return l[channel], nil
+}
+
+// The App Home offers Mute and Remove for each watch; a click runs the command in that
+// channel with the clicking user's rights, and the Home is shown again with the result.
+func TestAppHomeButtons(t *testing.T) {
+	f := newFakeSlack(t)
+	f.convs[""] = []map[string]string{{"id": "C1", "name": "alpha"}}
+	f.convs["UMEMBER"] = []map[string]string{{"id": "C1", "name": "alpha"}}
+	f.setMembers("C1", "UMEMBER", testBotUser)
+	h := &fakeHandler{reply: func(r bot.Request) bot.Reply {
+		if !r.CanManage && r.Text != "list" {
+			return bot.Reply{Text: "not allowed", Failed: true}
+		}
+		return bot.Reply{Text: "done: " + r.Text}
+	}}
+	b := socketBot(t, f, h, func(o *Options) {
+		o.MembersMayManage = true
+		o.Watches = listWatches{"slack:C1": {{Name: "Zhejiang Dahua"}}}
+	})
+	dispatch(t, b, eventsAPI(t, `{"type":"event_callback","event_id":"EvHome2","event":{"type":"app_home_opened","user":"UMEMBER","channel":"D1","tab":"home","event_ts":"1.1"}}`))
+	views := f.callsTo("views.publish")
+	if len(views) != 1 {
+		t.Fatalf("%d views published, want 1", len(views))
+	}
+	raw := string(views[0].JSON)
+	for _, want := range []string{actionHomeMute, actionHomeRemove, `C1\nremove \"Zhejiang Dahua\"`, `C1\nmute \"Zhejiang Dahua\" 7d`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("home lacks %s: %s", want, raw)
+		}
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type":    "block_actions",
+		"user":    map[string]any{"id": "UMEMBER"},
+		"view":    map[string]any{"type": "home"},
+		"actions": []any{map[string]any{"type": "button", "action_id": actionHomeRemove, "block_id": "vigil_home_C1", "value": "C1\nremove \"Zhejiang Dahua\""}},
+	})
+	dispatch(t, b, interactive(t, string(payload)))
+	got := h.requests() // list (home), the click, list (home again)
+	if len(got) != 3 {
+		t.Fatalf("requests: %+v, want list, the click, list", got)
+	}
+	last := got[1]
+	if last.Channel != "slack:C1" || last.Text != `remove "Zhejiang Dahua"` || !last.CanManage {
+		t.Errorf("home click ran %+v", last)
+	}
+	if len(f.callsTo("views.publish")) != 2 {
+		t.Fatalf("views published after the click: %d, want 2", len(f.callsTo("views.publish")))
+	}
+	if again := string(f.callsTo("views.publish")[1].JSON); !strings.Contains(again, "done: remove") {
+		t.Errorf("home after the click lacks the result: %s", again)
 	}
 }

@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -20,20 +21,28 @@ func (b *Bot) onHomeOpened(ctx context.Context, e *slackevents.AppHomeOpenedEven
 	if e.Tab != "home" || e.User == "" {
 		return
 	}
-	blocks, err := b.homeBlocks(ctx, e.User)
+	b.publishHome(ctx, e.User, "")
+}
+
+// publishHome shows the user's App Home, with the result of a button above the watches.
+func (b *Bot) publishHome(ctx context.Context, user, result string) {
+	blocks, err := b.homeBlocks(ctx, user)
+	if err == nil && result != "" {
+		blocks = append(blocks[:2:2], append([]slack.Block{slack.NewContextBlock("", mrkdwn(fit(result, maxText)))}, blocks[2:]...)...)
+	}
 	if err != nil {
-		b.log.Warn("slack: building the App Home failed", "user", e.User, "err", b.scrub(err))
+		b.log.Warn("slack: building the App Home failed", "user", user, "err", b.scrub(err))
 		blocks = []slack.Block{
 			slack.NewHeaderBlock(plain("Vigil")),
 			slack.NewSectionBlock(mrkdwn("I could not list your channels just now. Try again in a minute."), nil, nil),
 		}
 	}
 	_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{
-		UserID: e.User,
+		UserID: user,
 		View:   slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}},
 	})
 	if err != nil {
-		b.log.Warn("slack: publishing the App Home failed", "user", e.User, "err", b.scrub(err))
+		b.log.Warn("slack: publishing the App Home failed", "user", user, "err", b.scrub(err))
 	}
 }
 
@@ -74,8 +83,66 @@ func (b *Bot) homeBlocks(ctx context.Context, user string) ([]slack.Block, error
 			slack.NewDividerBlock(),
 			slack.NewSectionBlock(mrkdwn("*#"+fit(name, 200)+"*\n"+fit(reply.Text, maxText-250)), nil, nil),
 		)
+		if act := b.homeButtons(ctx, c.ID); act != nil {
+			blocks = append(blocks, act)
+		}
 	}
 	return blocks, nil
+}
+
+// App Home buttons: each carries its channel and the command to run there.
+const (
+	actionHomeRemove = "vigil_home_remove"
+	actionHomeMute   = "vigil_home_mute_7d"
+	maxHomeWatches   = 10 // two buttons each; an actions block holds 25 elements
+)
+
+// homeButtons are Remove (with a confirmation) and Mute 7d for the channel's first watches.
+func (b *Bot) homeButtons(ctx context.Context, channel string) slack.Block {
+	if b.watches == nil {
+		return nil
+	}
+	ws, err := b.watches.Watches(ctx, Platform+":"+channel)
+	if err != nil || len(ws) == 0 {
+		return nil
+	}
+	var elems []slack.BlockElement
+	for i, w := range ws {
+		if i == maxHomeWatches {
+			break
+		}
+		q := quote(w.Name)
+		remove := channel + "\n" + "remove " + q
+		mute := channel + "\n" + "mute " + q + " 7d"
+		if len(remove) > maxButtonValue || len(mute) > maxButtonValue {
+			continue
+		}
+		elems = append(elems,
+			slack.NewButtonBlockElement(actionHomeMute, mute, plain(fit("Mute "+w.Name+" 7d", 75))),
+			slack.NewButtonBlockElement(actionHomeRemove, remove, plain(fit("Remove "+w.Name, 75))).
+				WithStyle(slack.StyleDanger).WithConfirm(unwatchConfirm([]string{w.Name})),
+		)
+	}
+	if len(elems) == 0 {
+		return nil
+	}
+	return slack.NewActionBlock("vigil_home_"+channel, elems...)
+}
+
+// onHomeButton runs a Home button's command in its channel, as the user who clicked, and
+// shows the Home again with the result.
+func (b *Bot) onHomeButton(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	user := cb.User.ID
+	channel, line, ok := strings.Cut(a.Value, "\n")
+	cmd, err := bot.Parse(line)
+	if !ok || user == "" || channel == "" || err != nil || !buttonVerbs[cmd.Verb] {
+		b.log.Warn("slack: a Home button carried an unexpected command", "user", user, "action", a.ActionID)
+		return
+	}
+	req := bot.Request{Channel: Platform + ":" + channel, User: user, Text: line,
+		CanManage: b.canManage(ctx, channel, user, false), Admin: b.admins[user]}
+	r := b.h.Handle(ctx, req)
+	b.publishHome(ctx, user, resultLine(user, r.Text))
 }
 
 // maxConversationPages bounds users.conversations (200 per page).

@@ -25,6 +25,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/watchers"
 )
 
 // Platform is the prefix of Slack channel ids: "slack:C0123ABC".
@@ -59,6 +60,13 @@ type Options struct {
 	// Claims, when set, makes each event act once across replicas sharing a database:
 	// Slack spreads events over Socket Mode connections and retries them on any.
 	Claims Claimer
+	// Watches, when set, lets the App Home show Remove and Mute buttons for each watch.
+	Watches WatchLister
+}
+
+// WatchLister lists a channel's watches.
+type WatchLister interface {
+	Watches(ctx context.Context, channel string) ([]watchers.Watch, error)
 }
 
 // Claimer records that this process handles an event; false means another one did.
@@ -112,6 +120,7 @@ type Bot struct {
 	limiter   *limiter
 	cache     *memberCache
 	events    *seenEvents
+	watches   WatchLister
 	botUser   atomic.Value // string: the bot's user id, from auth.test
 	ready     atomic.Bool  // connected (Socket Mode) or serving (HTTP mode)
 
@@ -156,7 +165,7 @@ func New(o Options, h Handler) (*Bot, error) {
 		command: o.Command, admins: map[string]bool{}, members: o.MembersMayManage,
 		signing: o.SigningSecret, ackBudget: ackBudget,
 		limiter: newLimiter(perChannel), cache: newMemberCache(memberCacheTTL),
-		events: newSeenEvents(eventIDTTL, o.Claims), tasks: make(chan task),
+		events: newSeenEvents(eventIDTTL, o.Claims), tasks: make(chan task), watches: o.Watches,
 	}
 	for _, s := range []string{o.BotToken, o.AppToken, o.SigningSecret} {
 		if s != "" {
