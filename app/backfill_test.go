@@ -1,12 +1,8 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -22,18 +18,11 @@ channels:
   - id: console:main
     watches: [{name: Tottenham}, {name: Trump}]
 `, filepath.Join(t.TempDir(), "vigil.db"), srv.URL))
-	var out bytes.Buffer
-	if err := Scan(context.Background(), Options{Config: cfg, Stdout: &out, Logger: testLogger(t)}, ScanOptions{Output: "jsonl"}); err != nil {
-		t.Fatal(err)
+	got := scanRecords(t, cfg, ScanOptions{})
+	if len(got) != 1 {
+		t.Fatalf("backfill 1: got %d alerts, want 1 (the fixture names Trump in many items): %+v", len(got), got)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("backfill 1: got %d alerts, want 1 (the fixture names Trump in many items)\n%s", len(lines), out.String())
-	}
-	var r alertRecord
-	if err := json.Unmarshal([]byte(lines[0]), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := got[0]
 	if r.Title != "Tottenham Hotspur v Manchester United: Premier League – live!" {
 		t.Errorf("backfilled: got %q, want the feed's newest item", r.Title)
 	}

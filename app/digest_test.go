@@ -49,21 +49,8 @@ channels:
   - id: console:a
     watches: [{name: Hikvision}, {name: Dahua}]
 `, filepath.Join(t.TempDir(), "vigil.db")))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now, pollers: map[string]poller{"news": news}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &recordingChat{}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now, pollers: map[string]poller{"news": news}}, chat)
 
 	poll := func() {
 		t.Helper()

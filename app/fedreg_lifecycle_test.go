@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -68,25 +66,7 @@ channels:
   - id: console:main
     watches: [{name: Innovation and Technologies LLC, aliases: [Intekh]}]
 `, filepath.Join(t.TempDir(), "vigil.db"), srv.URL))
-	scan := func() []alertRecord {
-		t.Helper()
-		var out bytes.Buffer
-		if err := Scan(context.Background(), Options{Config: cfg, Stdout: &out, Logger: testLogger(t)}, ScanOptions{All: true, Output: "jsonl"}); err != nil {
-			t.Fatalf("Scan: %v", err)
-		}
-		var recs []alertRecord
-		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			if line == "" {
-				continue
-			}
-			var r alertRecord
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("bad line %q: %v", line, err)
-			}
-			recs = append(recs, r)
-		}
-		return recs
-	}
+	scan := func() []alertRecord { t.Helper(); return scanRecords(t, cfg, ScanOptions{All: true}) }
 	got := scan()
 	if len(got) != 1 || got[0].Kind != "new" || got[0].EventKey != "fr:2023-03929" || !strings.Contains(got[0].Summary, "Filed for public inspection") {
 		t.Fatalf("public inspection: got %+v, want one new alert from the desk", got)

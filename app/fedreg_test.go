@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,25 +72,7 @@ channels:
         aliases: [Intekh]
 `, filepath.Join(dir, "vigil.db"), srv.URL))
 
-	scan := func() []alertRecord {
-		var out bytes.Buffer
-		err := Scan(context.Background(), Options{Config: cfg, Stdout: &out, Logger: testLogger(t)}, ScanOptions{All: true, Output: "jsonl"})
-		if err != nil {
-			t.Fatalf("Scan: %v", err)
-		}
-		var recs []alertRecord
-		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			if line == "" {
-				continue
-			}
-			var r alertRecord
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("bad line %q: %v", line, err)
-			}
-			recs = append(recs, r)
-		}
-		return recs
-	}
+	scan := func() []alertRecord { t.Helper(); return scanRecords(t, cfg, ScanOptions{All: true}) }
 
 	got := scan()
 	if len(got) != 1 {

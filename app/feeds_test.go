@@ -91,22 +91,9 @@ ops:
   channel: console:ops
   alert_after: 6h
 `, filepath.Join(t.TempDir(), "vigil.db"), srv.URL))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now,
-		fetcher: &feed.FetcherOptions{PerHostInterval: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &recordingChat{}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, _ := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now,
+		fetcher: &feed.FetcherOptions{PerHostInterval: -1}}, chat)
 	poll := func(at time.Duration) {
 		t.Helper()
 		clock.Set(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC).Add(at))

@@ -106,22 +106,9 @@ channels:
     watches:
       - {name: Hikvision}
 `, filepath.Join(t.TempDir(), "vigil.db")))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: time.Now,
-		pollers: map[string]poller{"fedreg": fr, "news1": news1, "news2": news2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &recordingChat{}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: time.Now,
+		pollers: map[string]poller{"fedreg": fr, "news1": news1, "news2": news2}}, chat)
 
 	pollAll := func() []string {
 		t.Helper()

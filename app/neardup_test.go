@@ -25,21 +25,8 @@ channels:
   - id: console:a
     watches: [{name: Zhenhai Semiconductor, aliases: [Zhenhai]}]
 `, filepath.Join(t.TempDir(), "vigil.db")))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"ap": n1, "reuters": n2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &recordingChat{}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"ap": n1, "reuters": n2}}, chat)
 	poll := func(name string) []string {
 		t.Helper()
 		res, err := e.poll(ctx, name, false, false)

@@ -28,21 +28,8 @@ channels:
   - id: console:a
     watches: [{name: Dahua, aliases: [Dahua Technology]}]
 `, filepath.Join(t.TempDir(), "vigil.db")))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"fedreg": fr, "news": news}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &recordingChat{}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"fedreg": fr, "news": news}}, chat)
 	svc := e.service()
 	say := func(text string) bot.Reply {
 		return svc.Handle(ctx, bot.Request{Channel: "console:a", User: "alice", CanManage: true, Text: text})

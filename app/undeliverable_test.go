@@ -41,21 +41,8 @@ channels:
 ops:
   channel: console:ops
 `, filepath.Join(t.TempDir(), "vigil.db")))
-	e, err := open(ctx, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"news": news}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
 	chat := &refusingChat{refuse: "console:gone"}
-	e.chats["console"] = chat
-	client, err := e.newClient(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.WithoutCancel(ctx))
+	e, _ := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: time.Now, pollers: map[string]poller{"news": news}}, chat)
 	if _, err := e.poll(ctx, "news", false, false); err != nil {
 		t.Fatal(err)
 	}
