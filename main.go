@@ -65,7 +65,10 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, args, stdin, stdout, stderr)
+	var cfg *config.Config
+	err := dispatch(ctx, args, stdin, stdout, stderr, &cfg)
+	// A remote server may have echoed a credential into an error: never print one.
+	err = app.RedactError(cfg, err)
 	var ue usageError
 	switch {
 	case err == nil:
@@ -87,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, loaded **config.Config) error {
 	if len(args) == 0 {
 		return usageError{"no command given"}
 	}
@@ -117,7 +120,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		for _, w := range cfg.Warnings() {
 			fmt.Fprintf(stderr, "vigil: warning: %s\n", w)
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		return app.Run(ctx, opts)
 	case "matrix":
 		rest, err := parse(fs, args, -1)
@@ -135,7 +138,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		return app.MatrixCrossSign(ctx, opts, password, stdout)
 	case "healthcheck":
 		// For container health checks: GET /healthz of a running daemon. Docker reserves
@@ -167,7 +170,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		return app.Scan(ctx, opts, so)
 	case "sources":
 		output := fs.String("output", "text", "text or json")
@@ -181,7 +184,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		return app.Sources(ctx, opts, *output)
 	case "watch":
 		channel := fs.String("channel", "", "PLATFORM:ID of the channel")
@@ -205,7 +208,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		if verb == "import" {
 			if len(rest) != 2 {
 				return usageError{"watch import needs one FILE.csv (a Consolidated Screening List export)"}
@@ -239,7 +242,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return err
 		}
-		opts.Config = cfg
+		opts.Config, *loaded = cfg, cfg
 		return app.AuditExport(ctx, opts, ao)
 	case "config":
 		rest, err := parse(fs, args, -1)

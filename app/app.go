@@ -64,6 +64,7 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = NewLogger(os.Stderr, o.Config.Log)
 	}
+	o.Logger = redacting(o.Logger, o.Config)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
