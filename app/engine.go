@@ -374,7 +374,7 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 		if rerr := e.store.DeferPoll(ctx, name, now.Add(wait)); rerr != nil {
 			return res, rerr
 		}
-		log.Warn("poll failed", "consecutive_failures", src.Failures+1, "next_try_within", wait.Round(time.Second), "err", err)
+		log.Warn("poll failed", "consecutive_failures", src.Failures+1, "next_try_within", wait.Round(time.Second).String(), "err", err)
 		since := src.FailingSince
 		if since.IsZero() {
 			since = now
