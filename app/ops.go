@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigilbot/vigil/store"
 	"github.com/vigilbot/vigil/watchers"
+	"github.com/vigilbot/vigil/watchers/feed"
 )
 
 // opsKey is the event of one failure streak of a source in the ops channel.
@@ -36,7 +37,7 @@ func (e *engine) reportFailing(ctx context.Context, src watchers.Source, since t
 	}
 	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		key := opsKey(src.Name, since)
-		item := watchers.Item{Source: "vigil", ID: key, Title: "Source " + src.Name + " is failing", URL: src.URL}
+		item := watchers.Item{Source: "vigil", ID: key, Title: "Source " + src.Name + " is failing", URL: feed.RedactURL(src.URL)}
 		id, err := tx.SaveAlert(ctx, ch, key, item, nil, nil, true)
 		if err != nil {
 			return err

@@ -28,7 +28,9 @@ func (s *Source) FetchBody(ctx context.Context, it *watchers.Item) error {
 	if !s.opts.FetchArticle || it == nil || it.URL == "" {
 		return nil
 	}
-	r, err := s.f.get(ctx, s.f.client(s.opts.AllowPrivate), it.URL, articleAccept, Validators{})
+	// Item links are third-party content: a private address is allowed only for a feed
+	// from the configuration file, and only on the feed's own host.
+	r, err := s.f.get(ctx, s.f.client(s.opts.AllowPrivate && sameHost(it.URL, s.url)), it.URL, articleAccept, Validators{})
 	if err != nil {
 		return err
 	}
@@ -76,4 +78,11 @@ func extractArticle(pageURL string, body []byte, contentType string) (string, []
 		return fail(KindParse, errNoArticle)
 	}
 	return text, links, nil
+}
+
+// sameHost reports whether two URLs name the same host and port.
+func sameHost(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host)
 }

@@ -210,7 +210,9 @@ func isTLSError(err error) bool {
 	}
 	// The handshake's own failures ("tls: handshake failure", "tls: first record does
 	// not look like a TLS handshake") are plain errors.
-	return strings.Contains(err.Error(), "tls: ")
+	// net/http replaces a plain-HTTP answer to a TLS hello with its own message.
+	msg := err.Error()
+	return strings.Contains(msg, "tls: ") || strings.Contains(msg, "server gave HTTP response to HTTPS client")
 }
 
 // unwrapURLError drops the *url.Error wrapper: its message repeats the whole URL, query
@@ -271,3 +273,6 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// RedactURL drops a URL's user information, query and fragment, for showing it to people.
+func RedactURL(raw string) string { return redactURL(raw) }

@@ -1,0 +1,135 @@
+package chaos
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The binary is built once for every test of the package.
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// vigil returns the path of the binary, built with scripts/build.sh.
+func vigil(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the chaos tests drive a Linux process (SIGKILL, /proc)")
+	}
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "vigil-chaos-bin-")
+		if buildErr == nil {
+			binary, buildErr = Build(context.Background(), buildDir)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build vigil: %v", buildErr)
+	}
+	return binary
+}
+
+// skipUnderRace skips the long tests in CI's -race pass: they drive a separate process,
+// which the race detector does not see, and they ran in the plain pass already.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("runs in the pass without -race")
+	}
+}
+
+// logWriter writes progress lines to the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestCrash kills the daemon three times at random moments while a feed keeps
+// publishing, and checks that every matching item is alerted, or still queued for
+// delivery in the database (a delivery a SIGKILL interrupted waits for River's rescue,
+// minutes later; bench/chaos waits for it). Duplicates are reported, not failed: the
+// terminal has no idempotency key.
+func TestCrash(t *testing.T) {
+	skipUnderRace(t)
+	t.Parallel()
+	bin := vigil(t)
+	res, err := Crash(t.Context(), CrashOptions{Binary: bin, Dir: t.TempDir(), Kills: 3, Log: logWriter{t}})
+	if res != nil {
+		var b strings.Builder
+		res.Report(&b)
+		t.Log("\n" + b.String())
+	}
+	if err != nil {
+		if res != nil {
+			t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
+		}
+		t.Fatal(err)
+	}
+	if len(res.Lost) > 0 {
+		t.Errorf("lost %d matching items: %v", len(res.Lost), res.Lost)
+	}
+	if len(res.Injected) > 0 {
+		t.Errorf("alerted %d items that do not match: %v", len(res.Injected), res.Injected)
+	}
+	if res.Alerted+len(res.Queued) != res.Matching {
+		t.Errorf("alerted %d + queued %d, want %d matching items", res.Alerted, len(res.Queued), res.Matching)
+	}
+	if res.Matching == 0 {
+		t.Errorf("the stream published no matching item: the run proves nothing")
+	}
+	for _, f := range res.Failures {
+		t.Errorf("%s", f)
+	}
+	t.Logf("duplicates: %d; printed but not recorded (would repeat after a rescue): %d", res.Duplicates, len(res.Unrecorded))
+}
+
+// TestFeedFaults runs the daemon against every fault that shows at once on the loopback
+// (bench/chaos adds the 60 s timeouts, DNS, and the recovery once the faults clear).
+func TestFeedFaults(t *testing.T) {
+	skipUnderRace(t)
+	t.Parallel()
+	bin := vigil(t)
+	res, err := Faults(t.Context(), FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Log: logWriter{t}})
+	if res != nil {
+		var b strings.Builder
+		res.Report(&b)
+		t.Log("\n" + b.String())
+	}
+	if err != nil {
+		if res != nil {
+			t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
+		}
+		t.Fatal(err)
+	}
+	if !res.Alive {
+		t.Errorf("the daemon exited during the faults")
+	}
+	for _, oc := range res.Outcomes {
+		if oc.Shown == 0 {
+			t.Errorf("fault %s: vigil sources showed kinds %v, want %q", oc.Fault.Name, oc.Kinds, oc.Fault.Want)
+		}
+	}
+	// Two 10 MiB bodies in flight at most, on a ~30 MB process.
+	if res.PeakRSS > 200<<20 {
+		t.Errorf("peak RSS %s, want under 200 MB", MB(res.PeakRSS))
+	}
+	if res.ControlN > 0 && res.ControlOK < res.ControlN {
+		t.Errorf("control feed: %d of %d items alerted during the faults", res.ControlOK, res.ControlN)
+	}
+}
