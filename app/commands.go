@@ -25,6 +25,7 @@ import (
 	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/store"
 	"github.com/vigilbot/vigil/watchers"
+	"github.com/vigilbot/vigil/watchers/feed"
 	"github.com/vigilbot/vigil/watchers/screening"
 )
 
@@ -260,8 +261,10 @@ func Sources(ctx context.Context, opts Options, output string) error {
 		}
 		out := make([]rec, 0, len(srcs))
 		for _, s := range srcs {
-			out = append(out, rec{s.Name, s.Type, s.URL, s.Schedule, s.Origin, s.Healthy(), s.Baselined,
-				timePtr(s.LastPollAt), timePtr(s.LastSuccessAt), s.LastError, s.LastErrorKind, timePtr(s.LastErrorAt), s.Failures, timePtr(s.NextPoll), s.ItemsSeen})
+			// A feed URL may carry credentials or a token; this output is pasted into
+			// tickets and dashboards, so it shows the URL as an ops report does.
+			out = append(out, rec{s.Name, s.Type, feed.RedactURL(s.URL), s.Schedule, s.Origin, s.Healthy(), s.Baselined,
+				timePtr(s.LastPollAt), timePtr(s.LastSuccessAt), redactIn(s.LastError, s.URL), s.LastErrorKind, timePtr(s.LastErrorAt), s.Failures, timePtr(s.NextPoll), s.ItemsSeen})
 		}
 		enc := json.NewEncoder(opts.Stdout)
 		enc.SetIndent("", "  ")
@@ -277,11 +280,19 @@ func Sources(ctx context.Context, opts Options, output string) error {
 			case !s.Healthy():
 				health = fmt.Sprintf("failing (%d, %s)", s.Failures, s.LastErrorKind)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Type, health, when(s.LastSuccessAt), when(s.NextPoll), s.ItemsSeen, oneLine(s.LastError))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Type, health, when(s.LastSuccessAt), when(s.NextPoll), s.ItemsSeen, oneLine(redactIn(s.LastError, s.URL)))
 		}
 		return tw.Flush()
 	}
 	return fmt.Errorf("sources: unknown output %q: want text or json", output)
+}
+
+// redactIn replaces a source's URL in text with its redacted form.
+func redactIn(text, rawURL string) string {
+	if rawURL == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, rawURL, feed.RedactURL(rawURL))
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -367,7 +367,7 @@ func (e *engine) poll(ctx context.Context, name string, all, dryRun bool) (pollR
 		if rerr := e.store.RecordPollFailure(ctx, name, now, errorKind(err), err.Error()); rerr != nil {
 			return res, rerr
 		}
-		wait := backoff(src.Failures + 1)
+		wait := backoff(src.Failures+1, backoffCapFor(src.Schedule))
 		if ra := retryAfter(err); ra > wait {
 			wait = min(ra, backoffCap)
 		}
@@ -448,20 +448,38 @@ func retryAfter(err error) time.Duration {
 }
 
 // Backoff of a failing source: the first retry after a minute, doubling with each failure
-// up to six hours, with ±20 % jitter. A source is never given up: its schedule still
-// applies when it is later than the backoff, and health shows every failure.
+// up to ten times the source's schedule interval, but at least a minute and at most six
+// hours, with ±20 % jitter. So a dead host on a one-minute schedule is tried every ten
+// minutes at worst and recovers within them, and an hourly feed backs off to six hours.
+// A source is never given up: its schedule still applies when it is later than the
+// backoff, a Retry-After longer than the backoff is honoured (up to six hours), and
+// health shows every failure.
 const (
 	backoffBase = time.Minute
 	backoffCap  = 6 * time.Hour
 )
 
-func backoff(failures int) time.Duration {
-	d := backoffCap
+func backoff(failures int, limit time.Duration) time.Duration {
+	d := limit
 	if failures < 20 {
-		d = min(backoffBase<<(max(failures, 1)-1), backoffCap)
+		d = min(backoffBase<<(max(failures, 1)-1), limit)
 	}
 	jitter := time.Duration(rand.Int64N(int64(d/5)*2+1)) - d/5
 	return d + jitter
+}
+
+// backoffCapFor is the longest backoff of a source on schedule spec: ten of its
+// intervals, between one minute and six hours.
+func backoffCapFor(spec string) time.Duration {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return backoffCap
+	}
+	next := sched.Next(time.Now())
+	if next.IsZero() {
+		return backoffCap
+	}
+	return min(max(10*sched.Next(next).Sub(next), backoffBase), backoffCap)
 }
 
 // sourceError is a failed poll: the source's fault, already recorded in its health.

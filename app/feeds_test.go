@@ -136,3 +136,76 @@ ops:
 		t.Fatalf("recovery: got %v %+v", describe(got), got)
 	}
 }
+
+// A feed that hangs holds one poll, not every worker: the schedule adds no second poll of
+// it while the first runs, and polls of the other sources and the deliveries of their
+// alerts go on meanwhile.
+func TestHangingFeedDelaysNothing(t *testing.T) {
+	release := make(chan struct{})
+	var inFlight, most atomic.Int64
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	good := newFeedServer(t, "feeds/rss-parser/guardian.rss")
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: sqlite:%s
+sources:
+  - {name: hang, type: feed, url: "%s/feed", schedule: "@every 1s"}
+  - {name: good, type: feed, url: "%s/feed", schedule: "@every 1s"}
+channels:
+  - id: console:main
+    watches: [{name: Puigdemont}]
+`, filepath.Join(t.TempDir(), "vigil.db"), hang.URL, good.URL))
+	d := startDaemon(t, cfg)
+	good.waitHits(t, 2)
+	for i := range 3 {
+		good.add(fmt.Sprintf("r-%d", i), "Puigdemont speaks", fmt.Sprintf("https://www.theguardian.com/world/r-%d", i), "Puigdemont spoke.")
+		waitFor(t, fmt.Sprintf("alert %d while the other feed hangs", i+1), func() bool { return d.alerts() == i+1 })
+	}
+	if inFlight.Load() != 1 {
+		t.Fatalf("requests to the hanging feed in flight: %d, want 1 (its poll is still running)", inFlight.Load())
+	}
+	if n := most.Load(); n != 1 {
+		t.Fatalf("polls of the hanging feed at once: %d, want 1", n)
+	}
+}
+
+func TestBackoffScalesWithSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		schedule string
+		want     time.Duration
+	}{
+		{"@every 1s", time.Minute},
+		{"@every 1m", 10 * time.Minute},
+		{"*/5 * * * *", 50 * time.Minute},
+		{"@hourly", 6 * time.Hour},
+		{"0 9 * * 1-5", 6 * time.Hour},
+		{"not a schedule", 6 * time.Hour},
+	} {
+		limit := backoffCapFor(tc.schedule)
+		if limit != tc.want {
+			t.Errorf("backoffCapFor(%q) = %v, want %v", tc.schedule, limit, tc.want)
+		}
+		for failures := 1; failures <= 25; failures++ {
+			d := backoff(failures, limit)
+			want := min(time.Minute<<min(failures-1, 20), limit)
+			if d < want*4/5 || d > want*6/5 {
+				t.Errorf("%s: backoff after %d failures = %v, want %v ±20 %%", tc.schedule, failures, d, want)
+			}
+		}
+	}
+}

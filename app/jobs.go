@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/store"
@@ -28,17 +29,35 @@ func (scheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
 }
 
-// pollArgs polls one source once; unique per source and due time.
+// pollArgs polls one source once. At most one poll of a source is waiting or running at
+// a time: a schedule tick that finds the source due while its last poll still runs (a
+// hanging host) adds nothing, so one slow source never holds more than one worker.
 type pollArgs struct {
-	Source string `json:"source"`
+	Source string `json:"source" river:"unique"`
 	Due    int64  `json:"due"` // Unix ms of the next_poll it was due at
 }
 
 func (pollArgs) Kind() string { return "poll_source" }
 
 func (pollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{
+		MaxAttempts: 3,
+		Queue:       pollQueue,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			// Not completed, cancelled or discarded: those would block the next poll.
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+				rivertype.JobStateRunning, rivertype.JobStateScheduled,
+			},
+		},
+	}
 }
+
+// pollQueue holds polls, apart from deliveries and the schedule in River's default
+// queue: feeds that hang until their fetch timeout then never delay an alert or the
+// next look for due sources.
+const pollQueue = "poll"
 
 // matrixQueue holds Matrix deliveries: only the process running the Matrix client (its
 // encryption device) may work them.
@@ -166,7 +185,10 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	river.AddWorker(workers, &pollWorker{e: e})
 	river.AddWorker(workers, &deliverWorker{e: e})
-	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	queues := map[string]river.QueueConfig{
+		river.QueueDefault: {MaxWorkers: 2},
+		pollQueue:          {MaxWorkers: 4},
+	}
 	if e.cfg.Matrix != nil && e.store.Dialect() == store.SQLite {
 		// One process: it runs the Matrix client. On PostgreSQL the queue is added by the
 		// replica that takes the Matrix lease.
@@ -179,10 +201,12 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 		// River's defaults suit PostgreSQL's LISTEN/NOTIFY; SQLite is polled, so poll often.
 		FetchCooldown:     50 * time.Millisecond,
 		FetchPollInterval: 200 * time.Millisecond,
-		// A killed process's running jobs are rescued soon after the longest job's timeout
-		// (a poll); deliveries and the schedule time out much sooner.
+		// A job left running by a killed process is rescued once it has run longer than
+		// this and than its own timeout (River checks both), so a delivery a replica was
+		// making when it died is retried about two minutes later, while a poll (with its
+		// longer timeout) is never taken from a live process.
 		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: pollTimeout + time.Minute,
+		RescueStuckJobsAfter: time.Minute + 15*time.Second,
 	}
 	if withSchedule {
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(

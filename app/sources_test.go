@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -75,5 +77,36 @@ sources:
 	}
 	if r := say("source remove feed-news-example-org", true); !r.Failed || !strings.Contains(r.Text, "there is no source") {
 		t.Errorf("removing it again: got %+v", r)
+	}
+}
+
+// `vigil sources` shows a feed URL's credentials and token to no one, in either output,
+// nor inside the last error of a source that failed.
+func TestSourcesHideFeedSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "gone", http.StatusGone)
+	}))
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "http://", "http://reader:PASSCANARY@", 1) + "/feed?token=TOKENCANARY"
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: sqlite:%s
+sources:
+  - {name: private, type: feed, url: %q}
+`, filepath.Join(t.TempDir(), "vigil.db"), u))
+	if err := Scan(context.Background(), Options{Config: cfg, Stdout: io.Discard, Logger: testLogger(t)}, ScanOptions{}); err == nil {
+		t.Fatal("scan of a failing feed: no error")
+	}
+	for _, output := range []string{"json", "text"} {
+		var out bytes.Buffer
+		if err := Sources(context.Background(), Options{Config: cfg, Stdout: &out, Logger: testLogger(t)}, output); err != nil {
+			t.Fatalf("sources --output %s: %v", output, err)
+		}
+		if !strings.Contains(out.String(), "410") && !strings.Contains(out.String(), "gone") {
+			t.Errorf("sources --output %s shows no error:\n%s", output, out.String())
+		}
+		if strings.Contains(out.String(), "CANARY") {
+			t.Errorf("sources --output %s shows a secret:\n%s", output, out.String())
+		}
 	}
 }

@@ -188,8 +188,10 @@ func sqlitePath(dbURL string) (string, error) {
 
 func sqliteDSN(path string) string {
 	v := url.Values{}
-	v.Add("_pragma", "journal_mode(WAL)")
+	// busy_timeout first: the pragmas run in order, and switching a fresh file to WAL
+	// must wait for, not fail on, another process doing the same.
 	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(ON)")
 	v.Add("_pragma", "synchronous(NORMAL)")
 	v.Set("_txlock", "immediate")
@@ -210,9 +212,18 @@ func redactURL(s string) string {
 const migrationLockID = 0x766967696c
 
 // Migrate applies Vigil's schema migrations, then each of more (the job engine's), all
-// under one lock on PostgreSQL: two replicas migrating an empty database at once would
-// otherwise fail.
+// under one lock: two replicas migrating an empty PostgreSQL database at once, or two
+// processes opening a fresh SQLite file (`vigil run` and a `vigil scan`), would
+// otherwise fail. PostgreSQL's lock is an advisory lock; SQLite's is a file lock on
+// the database path with ".lock" appended.
 func (s *Store) Migrate(ctx context.Context, more ...func(context.Context) error) error {
+	if s.dialect == SQLite {
+		unlock, err := lockFile(ctx, s.path+".lock")
+		if err != nil {
+			return fmt.Errorf("migrate: take the migration lock: %w", err)
+		}
+		defer unlock()
+	}
 	if s.dialect == Postgres {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
