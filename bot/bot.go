@@ -171,7 +171,7 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 		return s.open(ctx, req)
 	case VerbResolve, VerbAssign:
 		if !req.CanManage {
-			return Reply{Text: "Only this channel's managers may decide on its alerts.", Failed: true}
+			return Reply{Text: TriageRefusal, Failed: true}
 		}
 		return s.triage(ctx, req, cmd)
 	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest:
@@ -328,30 +328,70 @@ func (s *Service) open(ctx context.Context, req Request) Reply {
 	return Reply{Text: b.String()}
 }
 
+// TriageRefusal is the answer to someone who may not decide on a channel's alerts.
+const TriageRefusal = "Only this channel's managers may decide on its alerts."
+
+// MaxReason bounds the reason given for a decision, in bytes.
+const MaxReason = MaxCommandLen / 2
+
 func (s *Service) triage(ctx context.Context, req Request, cmd Command) Reply {
 	if s.d.Triage == nil {
 		return Reply{Text: "Triage is not available here.", Failed: true}
 	}
-	var err error
-	if cmd.Verb == VerbAssign {
-		err = s.d.Triage.Assign(ctx, req.Channel, cmd.Alert, cmd.Arg, req.User)
-	} else {
-		err = s.d.Triage.Decide(ctx, req.Channel, watchers.Decision{AlertID: cmd.Alert, State: watchers.Disposition(cmd.Arg), Reason: cmd.Reason, By: req.User})
+	if cmd.Verb == VerbResolve {
+		return s.decide(ctx, req, cmd.Alert, watchers.Disposition(cmd.Arg), cmd.Reason)
 	}
+	err := s.d.Triage.Assign(ctx, req.Channel, cmd.Alert, cmd.Arg, req.User)
 	if errors.Is(err, watchers.ErrNotFound) {
-		return Reply{Text: fmt.Sprintf("This channel has no alert #%d. Type open to list the undecided ones.", cmd.Alert), Failed: true}
+		return noAlert(cmd.Alert)
 	}
 	if err != nil {
 		return s.failed(err, cmd.Verb, req)
 	}
-	if cmd.Verb == VerbAssign {
-		return Reply{Text: fmt.Sprintf("Alert #%d is assigned to %s.", cmd.Alert, cmd.Arg)}
+	return Reply{Text: fmt.Sprintf("Alert #%d is assigned to %s.", cmd.Alert, cmd.Arg)}
+}
+
+// Decide records a decision taken with a platform's quick controls (a Slack button or
+// form, a Matrix reaction) under the rules of the resolve command: only the channel's
+// managers decide, and clearing an alert needs a reason. The reason is plain text as the
+// person typed it.
+func (s *Service) Decide(ctx context.Context, req Request, alertID int64, d watchers.Disposition, reason string) Reply {
+	if !req.CanManage {
+		return Reply{Text: TriageRefusal, Failed: true}
 	}
-	text := fmt.Sprintf("Alert #%d is marked %s.", cmd.Alert, strings.ReplaceAll(cmd.Arg, "_", " "))
-	if watchers.Disposition(cmd.Arg) == watchers.DispNotOurEntity {
+	if s.d.Triage == nil {
+		return Reply{Text: "Triage is not available here.", Failed: true}
+	}
+	if alertID <= 0 || !d.Valid() {
+		return Reply{Text: hints[VerbResolve], Failed: true}
+	}
+	reason = strings.Join(strings.Fields(Clean(reason)), " ")
+	if d.Clears() && reason == "" {
+		return Reply{Text: "Say why: a reason is required to clear an alert.", Failed: true}
+	}
+	if len(reason) > MaxReason {
+		return Reply{Text: fmt.Sprintf("The reason is too long: at most %d characters.", MaxReason), Failed: true}
+	}
+	return s.decide(ctx, req, alertID, d, reason)
+}
+
+func (s *Service) decide(ctx context.Context, req Request, alertID int64, d watchers.Disposition, reason string) Reply {
+	err := s.d.Triage.Decide(ctx, req.Channel, watchers.Decision{AlertID: alertID, State: d, Reason: reason, By: req.User})
+	if errors.Is(err, watchers.ErrNotFound) {
+		return noAlert(alertID)
+	}
+	if err != nil {
+		return s.failed(err, VerbResolve, req)
+	}
+	text := fmt.Sprintf("Alert #%d is marked %s.", alertID, strings.ReplaceAll(string(d), "_", " "))
+	if d == watchers.DispNotOurEntity {
 		text += " It stays quiet until the document moves on or a new alias matches; then it comes back for review."
 	}
 	return Reply{Text: text}
+}
+
+func noAlert(id int64) Reply {
+	return Reply{Text: fmt.Sprintf("This channel has no alert #%d. Type open to list the undecided ones.", id), Failed: true}
 }
 
 func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {

@@ -199,3 +199,62 @@ func TestWatchLimit(t *testing.T) {
 		t.Errorf("add in another channel: got %+v", r)
 	}
 }
+
+// memTriage records decisions; alert 404 does not exist.
+type memTriage struct{ decided []watchers.Decision }
+
+func (m *memTriage) Decide(_ context.Context, _ string, d watchers.Decision) error {
+	if d.AlertID == 404 {
+		return fmt.Errorf("alert 404: %w", watchers.ErrNotFound)
+	}
+	m.decided = append(m.decided, d)
+	return nil
+}
+
+func (m *memTriage) Assign(context.Context, string, int64, string, string) error { return nil }
+
+func (m *memTriage) OpenAlerts(context.Context, string, int) ([]watchers.AlertSummary, error) {
+	return nil, nil
+}
+
+// Decide, for buttons, forms and reactions, keeps the rules of the resolve command.
+func TestServiceDecide(t *testing.T) {
+	tests := []struct {
+		name    string
+		manage  bool
+		alert   int64
+		state   watchers.Disposition
+		reason  string
+		want    string
+		decided *watchers.Decision
+	}{
+		{"true match, no reason needed", true, 7, watchers.DispTrueMatch, "", "Alert #7 is marked true match.",
+			&watchers.Decision{AlertID: 7, State: watchers.DispTrueMatch, By: "alice"}},
+		{"escalated", true, 7, watchers.DispEscalated, "", "Alert #7 is marked escalated.",
+			&watchers.Decision{AlertID: 7, State: watchers.DispEscalated, By: "alice"}},
+		{"cleared with a reason, cleaned to one line", true, 8, watchers.DispNotOurEntity, "  Dahua Road Trading,\n a Lagos\u202e shop ",
+			"Alert #8 is marked not our entity. It stays quiet",
+			&watchers.Decision{AlertID: 8, State: watchers.DispNotOurEntity, Reason: "Dahua Road Trading, a Lagos shop", By: "alice"}},
+		{"clearing needs a reason", true, 8, watchers.DispNotRelevant, " \n ", "a reason is required", nil},
+		{"a reason too long", true, 8, watchers.DispNotRelevant, strings.Repeat("x", MaxReason+1), "too long", nil},
+		{"not a manager", false, 7, watchers.DispTrueMatch, "", TriageRefusal, nil},
+		{"not a decision", true, 7, "maybe", "", "Usage: resolve", nil},
+		{"no such alert", true, 404, watchers.DispTrueMatch, "", "no alert #404", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := &memTriage{}
+			svc := NewService(Deps{Triage: tr})
+			r := svc.Decide(context.Background(), Request{Channel: "slack:C1", User: "alice", CanManage: tt.manage}, tt.alert, tt.state, tt.reason)
+			if !strings.Contains(r.Text, tt.want) || r.Failed != (tt.decided == nil) {
+				t.Errorf("reply = %+v, want %q (failed: %v)", r, tt.want, tt.decided == nil)
+			}
+			switch {
+			case tt.decided == nil && len(tr.decided) != 0:
+				t.Errorf("recorded %+v, want nothing", tr.decided)
+			case tt.decided != nil && (len(tr.decided) != 1 || tr.decided[0] != *tt.decided):
+				t.Errorf("recorded %+v, want %+v", tr.decided, *tt.decided)
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ type Message struct {
 	Facts    []watchers.Fact
 	Evidence []Evidence
 	URL      string // the item's link; adapters show it as a link, never as markup
+	// Undecided says the alert awaits a triage decision, so that adapters offer the quick
+	// ways to decide (Slack's buttons). Render cannot know it: the caller sets it.
+	Undecided bool
 }
 
 // Evidence says why an alert matched: which alias, where, and the sentence around it.

@@ -441,6 +441,39 @@ func TestTriage(t *testing.T) {
 	if p, err := s.LatestPost(ctx, id); err != nil || p.PostID != a.PostID {
 		t.Errorf("LatestPost: got %+v, %v", p, err)
 	}
+	if d, err := s.Disposition(ctx, id); err != nil || d != watchers.DispNotOurEntity {
+		t.Errorf("Disposition: got %q, %v", d, err)
+	}
+	if _, err := s.Disposition(ctx, id+100); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Disposition of no alert: got %v, want ErrNotFound", err)
+	}
+
+	// A reaction names a message by its platform reference: the alert's own message counts,
+	// a reply in its thread does not.
+	reply := watchers.Alert{ID: id, Channel: "c", Kind: watchers.KindFollowup, Item: watchers.Item{Title: "Rule"}}
+	if _, err := s.InsertPost(ctx, &reply, "news|1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct {
+		post int64
+		ref  string
+	}{{a.PostID, "$root"}, {reply.PostID, "$reply"}} {
+		if err := s.RecordDelivery(ctx, d.post, "c", d.ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.AlertByRef(ctx, "c", "$root"); err != nil || got != id {
+		t.Errorf("AlertByRef of the alert's message: got %d, %v; want %d", got, err, id)
+	}
+	for _, tc := range []struct{ name, channel, ref string }{
+		{"a thread reply", "c", "$reply"},
+		{"another channel", "other", "$root"},
+		{"an unknown message", "c", "$nope"},
+	} {
+		if _, err := s.AlertByRef(ctx, tc.channel, tc.ref); !errors.Is(err, ErrNotFound) {
+			t.Errorf("AlertByRef of %s: got %v, want ErrNotFound", tc.name, err)
+		}
+	}
 }
 
 func TestAudit(t *testing.T) {

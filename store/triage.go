@@ -16,7 +16,15 @@ const (
 	sqlOpenAlerts     = `SELECT id, event_key, entities, item, assignee, created_at FROM alerts
 WHERE channel = ? AND posted = 1 AND state = 'open' AND event_key NOT LIKE 'ops:%' AND event_key NOT LIKE 'digest:%'
 ORDER BY created_at, id LIMIT ?`
-	sqlLatestPost = `SELECT id FROM posts WHERE alert_id = ? AND kind IN ('new', 'update') ORDER BY id DESC LIMIT 1`
+	sqlLatestPost  = `SELECT id FROM posts WHERE alert_id = ? AND kind IN ('new', 'update') ORDER BY id DESC LIMIT 1`
+	sqlDisposition = `SELECT state FROM alerts WHERE id = ?`
+	// A message of an alert as a reaction names it: the first message or an edit (the
+	// adapter records an edit under the first message's reference), not a thread reply, a
+	// digest or one of Vigil's own notices.
+	sqlAlertByRef = `SELECT p.alert_id FROM deliveries d JOIN posts p ON p.id = d.post_id JOIN alerts a ON a.id = p.alert_id
+WHERE d.channel = ? AND d.platform_ref = ? AND p.kind IN ('new', 'update')
+AND a.event_key NOT LIKE 'ops:%' AND a.event_key NOT LIKE 'digest:%'
+ORDER BY d.id LIMIT 1`
 )
 
 // Decide records a triage decision on a channel's alert; ErrNotFound when the channel has
@@ -119,4 +127,24 @@ func (q queries) LatestPost(ctx context.Context, alertID int64) (watchers.Alert,
 		return watchers.Alert{}, rowsErr(err, fmt.Sprintf("messages of alert %d", alertID))
 	}
 	return q.Post(ctx, id)
+}
+
+// Disposition returns an alert's current triage state; ErrNotFound when there is no such
+// alert.
+func (q queries) Disposition(ctx context.Context, alertID int64) (watchers.Disposition, error) {
+	var state string
+	if err := q.q.QueryRowContext(ctx, sqlDisposition, alertID).Scan(&state); err != nil {
+		return "", rowsErr(err, fmt.Sprintf("alert %d", alertID))
+	}
+	return watchers.Disposition(state), nil
+}
+
+// AlertByRef returns the alert whose message in channel the platform knows as ref (a Matrix
+// event id); ErrNotFound when ref is no alert's message there.
+func (q queries) AlertByRef(ctx context.Context, channel, ref string) (int64, error) {
+	var id int64
+	if err := q.q.QueryRowContext(ctx, sqlAlertByRef, channel, ref).Scan(&id); err != nil {
+		return 0, rowsErr(err, fmt.Sprintf("alert of message %s in %s", ref, channel))
+	}
+	return id, nil
 }
