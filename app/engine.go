@@ -665,6 +665,7 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		}
 		shown.Summary = summary.Summarize(shown.Item, shown.Matches)
 		msgs := watchers.Messages(prev, shown)
+		abouts := map[int]string{} // messages that postAbout cannot tell apart
 		aliases := aliasesOf(shown.Matches, nil)
 		if prev != nil {
 			aliases = aliasesOf(shown.Matches, prev.Aliases)
@@ -687,6 +688,14 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 			for i := range msgs {
 				msgs[i].Note = strings.TrimSpace(earlier + " " + msgs[i].Note)
 			}
+			if !slices.ContainsFunc(msgs, func(m watchers.Alert) bool { return m.Kind == watchers.KindUpdate }) {
+				edit, about, err := reopenedEdit(ctx, tx, prev.ID, earlier)
+				if err != nil {
+					return nil, nil, err
+				}
+				abouts[len(msgs)] = about
+				msgs = append(msgs, edit)
+			}
 		}
 		state := msgs[0]
 		item := it
@@ -707,9 +716,13 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, msg := range msgs {
+		for i, msg := range msgs {
 			msg.ID = id
-			inserted, err := tx.InsertPost(ctx, &msg, postAbout(msg))
+			about, ok := abouts[i]
+			if !ok {
+				about = postAbout(msg)
+			}
+			inserted, err := tx.InsertPost(ctx, &msg, about)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -1001,6 +1014,9 @@ func (e *engine) deliver(ctx context.Context, postID int64) (platform string, er
 		} else {
 			msg.ThreadOf = root
 		}
+	}
+	if msg.Undecided, err = e.undecided(ctx, a, msg); err != nil {
+		return platform, err
 	}
 	var ref string
 	ref, err = chat.Send(ctx, a.Channel, msg)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/store"
 	"github.com/vigilbot/vigil/watchers"
 )
@@ -55,4 +56,35 @@ func (e *engine) Assign(ctx context.Context, channel string, alertID int64, assi
 // OpenAlerts lists a channel's undecided alerts, oldest first.
 func (e *engine) OpenAlerts(ctx context.Context, channel string, limit int) ([]watchers.AlertSummary, error) {
 	return e.store.OpenAlerts(ctx, channel, limit)
+}
+
+// reopenedEdit is an edit of a reopened alert's message, showing that it awaits a decision
+// again (and bringing Slack's decision buttons back), for when nothing else edits it: a
+// newly matched alias only replies in the thread. about keeps it apart from earlier edits.
+func reopenedEdit(ctx context.Context, tx *store.Tx, alertID int64, note string) (edit watchers.Alert, about string, err error) {
+	edit, err = tx.LatestPost(ctx, alertID)
+	if err != nil {
+		return edit, "", err
+	}
+	trail, err := tx.Decisions(ctx, alertID)
+	if err != nil {
+		return edit, "", err
+	}
+	edit.PostID, edit.Kind, edit.Note = 0, watchers.KindUpdate, note
+	return edit, "reopen:" + strconv.Itoa(len(trail)), nil
+}
+
+// undecided says whether a message shows an alert that awaits a decision: the alert's own
+// message (not a thread reply or a digest) about watched entities (not one of Vigil's
+// notices), while the alert is open.
+func (e *engine) undecided(ctx context.Context, a watchers.Alert, msg bot.Message) (bool, error) {
+	if (msg.Kind != watchers.KindNew && msg.Kind != watchers.KindUpdate) || len(a.Entities) == 0 ||
+		strings.HasPrefix(a.EventKey, "ops:") || strings.HasPrefix(a.EventKey, "digest:") {
+		return false, nil
+	}
+	state, err := e.store.Disposition(ctx, a.ID)
+	if err != nil {
+		return false, err
+	}
+	return state == watchers.DispOpen, nil
 }

@@ -60,8 +60,8 @@ channels:
 	pi := watchers.Item{Source: "fedreg", ID: "fr:2026-00001", Step: watchers.StepPublicInspection, Title: "Entity List additions",
 		Body: "The rule adds Dahua Road Trading of Lagos."}
 	fr.set(pi)
-	if got := poll("fedreg"); len(got) != 1 || got[0].msg.Kind != watchers.KindNew {
-		t.Fatalf("first: got %v", describe(got))
+	if got := poll("fedreg"); len(got) != 1 || got[0].msg.Kind != watchers.KindNew || !got[0].msg.Undecided {
+		t.Fatalf("first: got %v %+v, want a new alert awaiting a decision", describe(got), got)
 	}
 	alertID := chat.lastAlertID(t)
 	if r := say("open"); !strings.Contains(r.Text, fmt.Sprintf("#%d", alertID)) {
@@ -75,7 +75,7 @@ channels:
 	}
 	edit := settle()
 	if len(edit) != 1 || edit[0].msg.EditOf == "" || !strings.Contains(edit[0].msg.Note, "Marked not our entity by alice") ||
-		!strings.Contains(edit[0].msg.Note, "a Lagos trader, not Zhejiang Dahua") {
+		!strings.Contains(edit[0].msg.Note, "a Lagos trader, not Zhejiang Dahua") || edit[0].msg.Undecided {
 		t.Fatalf("the decision's edit: got %v %+v", describe(edit), edit)
 	}
 	if r := say("open"); !strings.Contains(r.Text, "No undecided alerts") {
@@ -91,10 +91,28 @@ channels:
 	// A newly matched alias is a material change: back for review, saying why and what was decided.
 	news.set(watchers.Item{Source: "news", ID: "guid:2", Title: "Dahua Technology responds", URL: "https://n.example/2",
 		Links: []string{"https://www.federalregister.gov/d/2026-00001"}})
+	// The reply in the thread says why; the alert's own message is edited to show it is open
+	// again (on Slack, with the decision buttons back).
 	got := poll("news")
-	if len(got) != 1 || !strings.Contains(got[0].msg.Headline, `Review again (newly matched alias "Dahua Technology")`) ||
-		!strings.Contains(got[0].msg.Headline, "marked not our entity by alice") {
-		t.Fatalf("a new alias: got %v %+v", describe(got), got)
+	var reply, reopened *sent
+	for i := range got {
+		switch got[i].msg.Kind {
+		case watchers.KindFollowup:
+			reply = &got[i]
+		case watchers.KindUpdate:
+			reopened = &got[i]
+		}
+	}
+	if len(got) != 2 || reply == nil || reopened == nil {
+		t.Fatalf("a new alias: got %v, want a reply in the thread and an edit", describe(got))
+	}
+	if !strings.Contains(reply.msg.Headline, `Review again (newly matched alias "Dahua Technology")`) ||
+		!strings.Contains(reply.msg.Headline, "marked not our entity by alice") || reply.msg.Undecided {
+		t.Errorf("a new alias, the reply: got %+v", reply.msg)
+	}
+	if reopened.msg.EditOf != edit[0].msg.EditOf || !reopened.msg.Undecided || !strings.HasPrefix(reopened.msg.Note, "Review again") ||
+		reopened.msg.Headline != edit[0].msg.Headline {
+		t.Errorf("a new alias, the edit: got %+v, want the alert's message awaiting a decision again", reopened.msg)
 	}
 	if r := say("open"); !strings.Contains(r.Text, fmt.Sprintf("#%d", alertID)) {
 		t.Errorf("open after reopening: %q", r.Text)
