@@ -264,6 +264,10 @@ func (b *Bot) onInteraction(ctx context.Context, cb slack.InteractionCallback) {
 			b.onAlertButton(ctx, cb, a)
 		case actionHomeRemove, actionHomeMute:
 			b.onHomeButton(ctx, cb, a)
+		default:
+			if strings.HasPrefix(a.ActionID, actionDecide) {
+				b.onDecideButton(ctx, cb, a)
+			}
 		}
 	}
 }

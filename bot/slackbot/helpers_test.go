@@ -122,6 +122,7 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		}),
 		method("chat.postEphemeral", func(call) any { return ok(map[string]any{"message_ts": "1700000000.999999"}) }),
 		method("views.publish", func(call) any { return ok(map[string]any{}) }),
+		method("views.open", func(call) any { return ok(map[string]any{"view": map[string]any{"id": "V0OPENED"}}) }),
 		method("conversations.members", func(c call) any {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -174,8 +174,14 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
-	if !b.submit(r.Context(), func(ctx context.Context) { b.onInteraction(ctx, cb) }, submitWait) {
+	payload, work, id := b.interaction(cb)
+	if work != nil && !b.submit(r.Context(), work, submitWait) {
+		b.events.forget(id) // let Slack's retry, or the user's next try, through
 		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	if payload != nil {
+		writeJSON(w, payload)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -47,7 +47,7 @@ func plain(s string) *slack.TextBlockObject {
 }
 
 // alertBlocks renders an alert as Block Kit: header, what changed, summary, facts,
-// evidence, and the buttons.
+// evidence, the decision buttons while it awaits a decision, and the other buttons.
 func alertBlocks(m bot.Message) []slack.Block {
 	var blocks []slack.Block
 	headline := strings.TrimSpace(m.Headline)
@@ -64,6 +64,9 @@ func alertBlocks(m bot.Message) []slack.Block {
 	blocks = append(blocks, factBlocks(m)...)
 	if ctx := evidenceBlock(m.Evidence); ctx != nil {
 		blocks = append(blocks, ctx)
+	}
+	if tri := triageBlock(m); tri != nil {
+		blocks = append(blocks, tri)
 	}
 	if acts := actionBlock(m); acts != nil {
 		blocks = append(blocks, acts)

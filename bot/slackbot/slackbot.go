@@ -106,6 +106,7 @@ type Bot struct {
 	api     *slack.Client
 	socket  *socketmode.Client // nil in HTTP mode
 	h       Handler
+	decider Decider // nil: the handler takes no decisions from buttons
 	log     *slog.Logger
 	now     func() time.Time
 	http    *http.Client
@@ -167,6 +168,7 @@ func New(o Options, h Handler) (*Bot, error) {
 		limiter: newLimiter(perChannel), cache: newMemberCache(memberCacheTTL),
 		events: newSeenEvents(eventIDTTL, o.Claims), tasks: make(chan task), watches: o.Watches,
 	}
+	b.decider, _ = h.(Decider)
 	for _, s := range []string{o.BotToken, o.AppToken, o.SigningSecret} {
 		if s != "" {
 			b.secrets = append(b.secrets, s)

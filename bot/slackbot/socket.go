@@ -59,9 +59,15 @@ func (b *Bot) onSocketEvent(ctx context.Context, r *runner, evt socketmode.Event
 			b.ackCommand(ctx, req, cmd, reply, ok)
 		})
 	case socketmode.EventTypeInteractive:
-		b.ack(ctx, evt.Request, nil)
-		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
-			r.Go(ctx, func(ctx context.Context) { b.onInteraction(ctx, cb) })
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			b.ack(ctx, evt.Request, nil)
+			return
+		}
+		payload, work, _ := b.interaction(cb)
+		b.ack(ctx, evt.Request, payload)
+		if work != nil {
+			r.Go(ctx, work)
 		}
 	default:
 		b.ack(ctx, evt.Request, nil)
