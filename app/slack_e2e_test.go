@@ -39,6 +39,7 @@ const (
 type slackCall struct {
 	Method string
 	Form   url.Values
+	JSON   []byte // the body of a JSON call (views.open)
 	Status int
 	Answer map[string]any // the JSON body of a normal answer; nil for a scripted one
 	At     time.Time
@@ -103,6 +104,9 @@ func newSlackFake(t *testing.T) *slackFake {
 		api("chat.postEphemeral", e2eBotToken, func(url.Values) map[string]any {
 			return map[string]any{"message_ts": f.nextTS()}
 		}),
+		api("views.open", e2eBotToken, func(url.Values) map[string]any {
+			return map[string]any{"view": map[string]any{"id": "V0E2EFORM"}}
+		}),
 		api("conversations.members", e2eBotToken, func(form url.Values) map[string]any {
 			if form.Get("channel") != e2eChannel {
 				return map[string]any{"ok": false, "error": "channel_not_found"}
@@ -156,6 +160,9 @@ func (f *slackFake) serveAPI(w http.ResponseWriter, r *http.Request, method, tok
 		f.t.Errorf("%s was called with the token %q, want %q", method, got, token)
 	}
 	call := slackCall{Method: method, Form: form, Status: http.StatusOK, At: time.Now()}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		call.JSON = body
+	}
 	f.mu.Lock()
 	var scripted *slackAnswer
 	if q := f.scripted[method]; len(q) > 0 {
@@ -384,7 +391,7 @@ func blockActionsEnvelope(t *testing.T, id, ts, text string, blocks json.RawMess
 			"api_app_id": e2eApp,
 			"token":      "verification-token",
 			"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": e2eChannel, "is_ephemeral": false},
-			"trigger_id": "111.222.xxx",
+			"trigger_id": id + ".trigger", // each interaction has its own
 			"team":       map[string]any{"id": e2eTeam, "domain": "xxx"},
 			"channel":    map[string]any{"id": e2eChannel, "name": "e2e"},
 			"message": map[string]any{
@@ -610,5 +617,166 @@ slack:
 	}
 	if n := len(f.callsTo("chat.update")); n != 1 {
 		t.Errorf("%d chat.update calls, want 1 (the click's result)", n)
+	}
+}
+
+// viewSubmissionEnvelope is the submission of a form the bot opened, as Slack sends it in
+// Socket Mode: the form comes back with its private metadata and what the user typed.
+func viewSubmissionEnvelope(t *testing.T, id, viewID string, form json.RawMessage, values map[string]any) []byte {
+	t.Helper()
+	var view map[string]any
+	if err := json.Unmarshal(form, &view); err != nil {
+		t.Fatalf("form %s: %v", form, err)
+	}
+	view["id"], view["team_id"], view["app_id"], view["bot_id"] = viewID, e2eTeam, e2eApp, "B111"
+	view["hash"], view["root_view_id"], view["previous_view_id"] = "1700000200.abcd", viewID, nil
+	view["state"] = map[string]any{"values": values}
+	return mustJSON(t, map[string]any{
+		"envelope_id": id,
+		"type":        "interactive",
+		"payload": map[string]any{
+			"type":                  "view_submission",
+			"team":                  map[string]any{"id": e2eTeam, "domain": "xxx"},
+			"user":                  map[string]any{"id": e2eUser, "username": "alice", "name": "alice", "team_id": e2eTeam},
+			"api_app_id":            e2eApp,
+			"token":                 "verification-token",
+			"trigger_id":            id + ".trigger",
+			"view":                  view,
+			"response_urls":         []any{},
+			"is_enterprise_install": false,
+		},
+		"accepts_response_payload": true,
+	})
+}
+
+// TestSlackTriageWholeProgram: an alert awaiting a decision carries the decision buttons;
+// Not our entity opens the reason form on the click's trigger; submitting it records the
+// decision, and the alert's message is edited to show it without the buttons. Slack
+// delivering the submission again records nothing more.
+func TestSlackTriageWholeProgram(t *testing.T) {
+	f := newSlackFake(t)
+	srv := newFeedServer(t, "feeds/rss-parser/guardian.rss")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: sqlite:%s
+sources:
+  - name: guardian
+    type: feed
+    url: %s/feed
+    schedule: "@every 1s"
+channels:
+  - id: slack:%s
+    watches:
+      - name: Aurelia Shipping
+slack:
+  bot_token: %s
+  app_token: %s
+  api_url: %s
+`, db, srv.URL, e2eChannel, e2eBotToken, e2eAppToken, f.GetAPIURL()))
+	startDaemon(t, cfg)
+	srv.waitHits(t, 2) // the baseline
+
+	srv.add("e2e-t1", "Aurelia Shipping <b>fined</b> for sanctions breaches", "https://www.theguardian.com/world/e2e-t1", "Aurelia Shipping was fined today.")
+	post := f.waitCalls(t, "chat.postMessage", 1)[0]
+	blocks := parseBlocks(t, post.Form.Get("blocks"))
+	notOurs, ok := button(blocks, "vigil_decide_not_our_entity")
+	if !ok {
+		t.Fatalf("the alert has no decision buttons: %s", post.Form.Get("blocks"))
+	}
+	for _, id := range []string{"vigil_decide_true_match", "vigil_decide_not_relevant", "vigil_decide_escalated"} {
+		if b, ok := button(blocks, id); !ok || b.Value != notOurs.Value || b.blockID != notOurs.blockID {
+			t.Errorf("button %s = %+v, want it beside Not our entity for the same alert", id, b)
+		}
+	}
+	alert := notOurs.Value
+	if notOurs.blockID != "vigil_triage_"+alert {
+		t.Errorf("the decision buttons are in block %q, want vigil_triage_%s", notOurs.blockID, alert)
+	}
+	ts, _ := post.Answer["ts"].(string)
+
+	click := f.newEnvelopeID("click")
+	f.frames <- blockActionsEnvelope(t, click, ts, post.Form.Get("text"), json.RawMessage(post.Form.Get("blocks")), notOurs)
+	f.waitAck(t, click)
+	var opened struct {
+		TriggerID string          `json:"trigger_id"`
+		View      json.RawMessage `json:"view"`
+	}
+	if err := json.Unmarshal(f.waitCalls(t, "views.open", 1)[0].JSON, &opened); err != nil {
+		t.Fatal(err)
+	}
+	if opened.TriggerID != click+".trigger" {
+		t.Errorf("views.open on trigger %q, want the click's", opened.TriggerID)
+	}
+	var form struct {
+		PrivateMetadata string `json:"private_metadata"`
+		Blocks          []struct {
+			Type    string `json:"type"`
+			BlockID string `json:"block_id"`
+			Element struct {
+				ActionID string `json:"action_id"`
+			} `json:"element"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(opened.View, &form); err != nil {
+		t.Fatal(err)
+	}
+	input := form.Blocks[len(form.Blocks)-1]
+	if input.Type != "input" {
+		t.Fatalf("the form's last block is %q, want the reason input", input.Type)
+	}
+	if n := len(f.callsTo("chat.update")); n != 0 {
+		t.Fatalf("the alert was edited %d times before the form was submitted", n)
+	}
+
+	reason := "Aurelia Shipping <!channel> of Piraeus, not our counterparty"
+	values := map[string]any{input.BlockID: map[string]any{input.Element.ActionID: map[string]any{"type": "plain_text_input", "value": reason}}}
+	submitted := f.newEnvelopeID("submit")
+	f.frames <- viewSubmissionEnvelope(t, submitted, "V0E2EFORM", opened.View, values)
+	if p := f.waitAck(t, submitted); len(p) > 0 && string(p) != "null" {
+		t.Errorf("the submission was acknowledged with %s, want nothing (the form closes)", p)
+	}
+	update := f.waitCalls(t, "chat.update", 1)[0]
+	if got := update.Form.Get("channel") + " " + update.Form.Get("ts"); got != e2eChannel+" "+ts {
+		t.Errorf("chat.update of %s, want the alert %s %s", got, e2eChannel, ts)
+	}
+	edited := parseBlocks(t, update.Form.Get("blocks"))
+	if _, ok := button(edited, "vigil_decide_true_match"); ok {
+		t.Errorf("the decided alert still has the decision buttons: %s", update.Form.Get("blocks"))
+	}
+	var note string
+	for _, b := range edited {
+		if b.Type == "section" && b.Text != nil && strings.HasPrefix(b.Text.Text, "*Update:*") {
+			note = b.Text.Text
+		}
+	}
+	if !strings.Contains(note, "Marked not our entity by "+e2eUser) || !strings.Contains(note, "&lt;!channel&gt; of Piraeus, not our counterparty") ||
+		strings.Contains(note, "<!channel>") {
+		t.Errorf("the edited alert says %q, want the decision, who took it and the reason escaped", note)
+	}
+	eph := f.waitCalls(t, "chat.postEphemeral", 1)
+	if text := eph[0].Form.Get("text"); !strings.HasPrefix(text, "Alert #"+alert+" is marked not our entity.") || eph[0].Form.Get("user") != e2eUser {
+		t.Errorf("the private reply says %q to %s", text, eph[0].Form.Get("user"))
+	}
+
+	// Slack delivers the submission again (the acknowledgement was lost): nothing more is
+	// recorded. A later decision typed as a command edits the alert once more, and only once.
+	again := viewSubmissionEnvelope(t, submitted, "V0E2EFORM", opened.View, values)
+	f.frames <- again
+	time.Sleep(time.Second)
+	if reply := f.slash(t, "resolve "+alert+" escalated needs legal review"); !strings.Contains(reply, "is marked escalated") {
+		t.Fatalf("resolve: %q", reply)
+	}
+	f.waitCalls(t, "chat.update", 2)
+	time.Sleep(2 * time.Second)
+	ups := f.callsTo("chat.update")
+	if len(ups) != 2 {
+		t.Fatalf("%d edits of the alert, want 2 (the form's decision once, then the command's)", len(ups))
+	}
+	if !strings.Contains(ups[1].Form.Get("blocks"), "Marked escalated by "+e2eUser) {
+		t.Errorf("the last edit is not the command's decision: %s", ups[1].Form.Get("blocks"))
+	}
+	if n := len(f.callsTo("chat.postEphemeral")); n != 1 {
+		t.Errorf("%d private replies, want 1", n)
 	}
 }
