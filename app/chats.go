@@ -110,7 +110,7 @@ func (e *engine) openMatrix(ctx context.Context, svc *bot.Service) (*matrixRunne
 	o := matrixbot.Options{
 		Homeserver: c.Homeserver, UserID: c.UserID, Password: c.Password.Reveal(), AccessToken: c.AccessToken.Reveal(),
 		DeviceID: c.DeviceID, AllowedInviters: c.AllowedInviters, Admins: c.Admins, PickleKey: c.PickleKey.Reveal(),
-		DB: e.store.DB(), Dialect: e.store.Dialect(), State: e.store, Mover: e.store,
+		DB: e.store.DB(), Dialect: e.store.Dialect(), State: e.store, Mover: e.store, Alerts: e.store,
 		RecoveryKeyFile: c.RecoveryKeyFile, Logger: e.log, Now: e.now,
 	}
 	if c.RecoveryKeyFile == "" {

@@ -179,7 +179,7 @@ func (b *Bot) canManage(ctx context.Context, room id.RoomID, user id.UserID) boo
 	if b.admins[user] {
 		return true
 	}
-	pl, err := b.states.GetPowerLevels(ctx, room)
+	pl, err := b.cli.StateStore.GetPowerLevels(ctx, room)
 	if err != nil || pl == nil {
 		var fetched event.PowerLevelsEventContent
 		if err := b.cli.StateEvent(ctx, room, event.StatePowerLevels, "", &fetched); err != nil {

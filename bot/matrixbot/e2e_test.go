@@ -162,8 +162,20 @@ func (p *person) count(match func(*event.Event) bool) int {
 // say sends an m.text (encrypted if the room is), optionally related to another event.
 func (p *person) say(t *testing.T, ctx context.Context, room id.RoomID, text string, rel *event.RelatesTo) id.EventID {
 	t.Helper()
-	content := &event.MessageEventContent{MsgType: event.MsgText, Body: text, RelatesTo: rel}
-	evtType := event.EventMessage
+	return p.send(t, ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: text, RelatesTo: rel})
+}
+
+// react sends a reaction to target (encrypted if the room is, as clients do).
+func (p *person) react(t *testing.T, ctx context.Context, room id.RoomID, target id.EventID, key string) id.EventID {
+	t.Helper()
+	return p.send(t, ctx, room, event.EventReaction, &event.ReactionEventContent{
+		RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: target, Key: key},
+	})
+}
+
+// send sends an event, encrypted if the room is.
+func (p *person) send(t *testing.T, ctx context.Context, room id.RoomID, evtType event.Type, content any) id.EventID {
+	t.Helper()
 	var payload any = content
 	if enc, _ := p.cli.StateStore.IsEncrypted(ctx, room); enc {
 		if p.mach == nil {
@@ -184,7 +196,7 @@ func (p *person) say(t *testing.T, ctx context.Context, room id.RoomID, text str
 	}
 	resp, err := p.cli.SendMessageEvent(ctx, room, evtType, payload)
 	if err != nil {
-		t.Fatalf("%s says %q: %v", p.cli.UserID, text, err)
+		t.Fatalf("%s sends %s: %v", p.cli.UserID, evtType.Type, err)
 	}
 	return resp.EventID
 }
@@ -260,6 +272,11 @@ func (r *recorder) Handle(ctx context.Context, req bot.Request) bot.Reply {
 	r.reqs = append(r.reqs, req)
 	r.mu.Unlock()
 	return r.h.Handle(ctx, req)
+}
+
+// Decide passes decisions from reactions to the real service.
+func (r *recorder) Decide(ctx context.Context, req bot.Request, alertID int64, d watchers.Disposition, reason string) bot.Reply {
+	return r.h.(Decider).Decide(ctx, req, alertID, d, reason)
 }
 
 func (r *recorder) last() bot.Request {
@@ -397,12 +414,14 @@ func TestDendrite(t *testing.T) {
 	logs := &syncBuffer{}
 	keyFile := filepath.Join(t.TempDir(), "recovery.key")
 	moves := &mover{}
-	handler := &recorder{h: bot.NewService(bot.Deps{Watches: st, Mutes: st, Sources: st})}
+	decisions := &triageLog{}
+	refs := &alertRefs{}
+	handler := &recorder{h: bot.NewService(bot.Deps{Watches: st, Mutes: st, Sources: st, Triage: decisions})}
 	opts := Options{
 		Homeserver: srv.URL, UserID: botUser.ID, Password: botUser.Password,
 		AllowedInviters: []string{aliceUser.ID, carolUser.ID, bobUser.ID},
 		PickleKey:       "test pickle key", DB: st.DB(), Dialect: st.Dialect(), State: st,
-		RecoveryKeyFile: keyFile, Mover: moves,
+		RecoveryKeyFile: keyFile, Mover: moves, Alerts: refs,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	t.Cleanup(func() {
@@ -578,6 +597,31 @@ func TestDendrite(t *testing.T) {
 		}
 	})
 
+	step("reactions on the alert decide on it", func(t *testing.T) {
+		refs.add("matrix:"+room.String(), alertRef, 7) // as the app records the delivery
+		react := func(p *person, key string) id.EventID { return p.react(t, ctx, room, id.EventID(alertRef), key) }
+		inAlertThread := func(text string) func(*event.Event) bool {
+			return fromBot(room, botID, func(_ *event.Event, c *event.MessageEventContent) bool {
+				return c.RelatesTo.GetThreadParent() == id.EventID(alertRef) && strings.Contains(c.Body, text)
+			})
+		}
+		react(bob, "✅")
+		bob.waitEvent(t, "the refusal in the alert's thread", inAlertThread("Only this channel's managers"))
+		react(alice, "❌")
+		alice.waitEvent(t, "how to clear, in the alert's thread", inAlertThread("!watch resolve 7 not_our_entity <reason>"))
+		react(alice, "👀")
+		react(alice, "✅")
+		deadline := time.Now().Add(waitFor)
+		for len(decisions.all()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // a second decision would come now
+		want := []watchers.Decision{{AlertID: 7, State: watchers.DispTrueMatch, By: aliceUser.ID}}
+		if got := decisions.all(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("decisions %+v, want %+v", got, want)
+		}
+	})
+
 	step("notify on makes alerts m.text", func(t *testing.T) {
 		cmd := alice.say(t, ctx, room, "!watch notify on", nil)
 		alice.waitEvent(t, "the notify reply", replyTo(room, botID, cmd))
@@ -653,6 +697,17 @@ func TestDendrite(t *testing.T) {
 		if c := msg(alert); c == nil || c.Format != event.FormatHTML {
 			t.Errorf("alert %+v", alert)
 		}
+		// An encrypted reaction (clients encrypt them) decides as a clear one does.
+		refs.add("matrix:"+enc.String(), ref, 7)
+		before := len(decisions.all())
+		carol.react(t, ctx, enc, id.EventID(ref), "🚩")
+		deadline := time.Now().Add(waitFor)
+		for len(decisions.all()) == before && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := decisions.all(); len(got) != before+1 || got[before] != (watchers.Decision{AlertID: 7, State: watchers.DispEscalated, By: carolUser.ID}) {
+			t.Errorf("decisions %+v, want Carol's escalation added", got)
+		}
 		if carol.count(func(evt *event.Event) bool {
 			return evt.RoomID == enc && evt.Sender == botID && evt.Type == event.EventMessage && !evt.Mautrix.WasEncrypted
 		}) != 0 {
@@ -684,7 +739,8 @@ func TestDendrite(t *testing.T) {
 		alice.mu.Lock()
 		defer alice.mu.Unlock()
 		for _, evt := range alice.events {
-			if c := msg(evt); c != nil && evt.Sender == botID && c.RelatesTo.GetReplyTo() != "" && evt.RoomID == room {
+			// A thread message's reply fallback answers no command.
+			if c := msg(evt); c != nil && evt.Sender == botID && c.RelatesTo.GetReplyTo() != "" && !c.RelatesTo.IsFallingBack && evt.RoomID == room {
 				n[c.RelatesTo.GetReplyTo()]++
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/vigilbot/vigil/bot"
+	"github.com/vigilbot/vigil/watchers"
 )
 
 // roomPing matches the words that would notify a whole room under the legacy push rules
@@ -84,9 +85,14 @@ func alertContent(msgType event.MessageType, m bot.Message) *event.MessageEventC
 			fmt.Fprintf(&h, "<p>%s</p>", esc(m.URL))
 		}
 	}
+	body := m.Text()
+	if awaitsDecision(m) {
+		fmt.Fprintf(&h, "<p><em>%s</em></p>", esc(reactHint))
+		body += "\n" + reactHint
+	}
 	return &event.MessageEventContent{
 		MsgType:       msgType,
-		Body:          neutralise(m.Text()),
+		Body:          neutralise(body),
 		Format:        event.FormatHTML,
 		FormattedBody: h.String(),
 		Mentions:      &event.Mentions{},
@@ -118,4 +124,9 @@ func inThread(c *event.MessageEventContent, root string) *event.MessageEventCont
 		InReplyTo:     &event.InReplyTo{EventID: eventID(root)},
 	}
 	return c
+}
+
+// awaitsDecision says whether a message is an alert's own message awaiting a decision.
+func awaitsDecision(m bot.Message) bool {
+	return m.Undecided && m.AlertID > 0 && (m.Kind == watchers.KindNew || m.Kind == watchers.KindUpdate)
 }

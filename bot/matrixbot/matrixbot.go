@@ -7,7 +7,8 @@
 // It is the only importer of maunium.net/go/mautrix. It must not parse the command
 // grammar or decide anything about watches: that is package bot's job. The one command it
 // owns is `notify on|off`, a Matrix-only room setting (alerts as m.text instead of
-// m.notice).
+// m.notice). Reactions on an alert's message take the triage decisions that need no
+// reason.
 package matrixbot
 
 import (
@@ -79,6 +80,9 @@ type Options struct {
 	// Mover, when set, is told when a room is upgraded and the bot has joined its
 	// replacement, so that the room's watches follow.
 	Mover ChannelMover
+	// Alerts, when set (and the handler takes decisions), lets reactions on an alert's
+	// message decide on it.
+	Alerts AlertFinder
 	// RecoveryKeyFile receives the cross-signing recovery key when the bot creates its
 	// cross-signing identity (first start with a password). It is created with mode 0600
 	// and never overwritten. If empty, the key is written to RecoveryKeyOut. A later new
@@ -106,6 +110,7 @@ type Bot struct {
 	e2ee     *e2ee
 	states   *sqlstatestore.SQLStateStore
 	h        Handler
+	decider  Decider // nil: the handler takes no decisions from reactions
 	userID   id.UserID
 	admins   map[id.UserID]bool
 	inviters []string
@@ -151,6 +156,7 @@ func New(ctx context.Context, o Options, h Handler) (*Bot, error) {
 	for _, a := range o.Admins {
 		b.admins[id.UserID(strings.TrimSpace(a))] = true
 	}
+	b.decider, _ = h.(Decider)
 	b.inviters = o.AllowedInviters
 	if len(b.inviters) == 0 {
 		b.inviters = []string{server}
@@ -241,6 +247,7 @@ func (b *Bot) setup(ctx context.Context) error {
 	cli.Crypto = b.e2ee
 	b.syncer.OnEvent(cli.StateStoreSyncHandler)
 	b.syncer.OnEventType(event.EventMessage, b.onMessage)
+	b.syncer.OnEventType(event.EventReaction, b.onReaction)
 	b.syncer.OnEventType(event.StateTombstone, b.onTombstone)
 
 	if err := b.ensureCrossSigned(ctx); err != nil {
