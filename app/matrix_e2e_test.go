@@ -17,7 +17,8 @@ import (
 
 // TestMatrixWholeProgram runs the daemon in-process against a real Dendrite homeserver: a
 // person invites the bot into a room, adds a watch with !watch, and a new item in a local
-// feed arrives in the room as a formatted notice that pings nobody.
+// feed arrives in the room as a formatted notice that pings nobody; a ✅ reaction on it
+// marks it a true match, and the alert is edited to say so.
 func TestMatrixWholeProgram(t *testing.T) {
 	hs := dendrite.Start(t)
 	botUser := hs.CreateUser(t, "vigil")
@@ -84,11 +85,14 @@ matrix:
 	})
 	feed.waitHits(t, 2) // the baseline is behind us
 	feed.add("m-1", "Puigdemont @room returns", "https://www.theguardian.com/world/m-1", "Carles Puigdemont returned.")
-	var alert *event.MessageEventContent
+	var (
+		alert   *event.MessageEventContent
+		alertID id.EventID
+	)
 	waitFor(t, "the alert in the room", func() bool {
 		for _, ev := range messages() {
 			if m := ev.Content.AsMessage(); strings.Contains(m.Body, "Puigdemont named in") {
-				alert = m
+				alert, alertID = m, ev.ID
 				return true
 			}
 		}
@@ -109,5 +113,26 @@ matrix:
 	}
 	if n != 1 {
 		t.Errorf("alerts in the room: got %d, want 1", n)
+	}
+
+	if !strings.Contains(alert.Body, "Decide by reacting: ✅ true match") {
+		t.Errorf("alert body %q, want how to decide by reacting", alert.Body)
+	}
+	if _, err := cli.SendReaction(ctx, room.RoomID, alertID, "✅"); err != nil {
+		t.Fatal(err)
+	}
+	var edit *event.MessageEventContent
+	waitFor(t, "the alert edited with the decision", func() bool {
+		for _, ev := range messages() {
+			if m := ev.Content.AsMessage(); m.RelatesTo.GetReplaceID() == alertID && m.NewContent != nil &&
+				strings.Contains(m.NewContent.Body, "Marked true match by "+alice.ID) {
+				edit = m.NewContent
+				return true
+			}
+		}
+		return false
+	})
+	if strings.Contains(edit.Body, "Decide by reacting") {
+		t.Errorf("the decided alert still says how to decide: %q", edit.Body)
 	}
 }
