@@ -119,6 +119,16 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("database: unsupported url %q: want sqlite:PATH or postgres://…", redactURL(dbURL))
 	}
 	s.q = dialectQuerier(s.dialect, s.db)
+	if s.dialect == SQLite {
+		// The first connection switches a fresh file to WAL, which SQLite may refuse at
+		// once (SQLITE_BUSY, without waiting) while another process does the same.
+		unlock, err := lockFile(ctx, s.path+".lock")
+		if err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("open database %s: %w", s.path, err)
+		}
+		defer unlock()
+	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open database %s: %w", s.path, err)
