@@ -155,6 +155,35 @@ type Match struct {
 	Snippet   string
 	MarkStart int
 	MarkEnd   int
+	// Mention says whether the occurrence makes the entity the item's subject or is a
+	// passing mention; empty in matches recorded before mentions were marked.
+	Mention Mention
+}
+
+// Mention is how prominently an item names a watched entity at one occurrence.
+type Mention string
+
+// Mentions. An occurrence in the title, in the first sentence of the item's lead, or in a
+// table row (a listing in a Federal Register rule) names the item's subject; any other is
+// a passing mention.
+const (
+	MentionSubject Mention = "subject"
+	MentionPassing Mention = "passing"
+)
+
+// PassingOnly reports whether every match is a passing mention: false without matches, and
+// false when a match is unmarked (recorded before mentions were marked), so that an alert
+// is never held back on a guess.
+func PassingOnly(ms []Match) bool {
+	if len(ms) == 0 {
+		return false
+	}
+	for _, m := range ms {
+		if m.Mention != MentionPassing {
+			return false
+		}
+	}
+	return true
 }
 
 // AlertKind says what an alert message is in the lifecycle of its event.
@@ -175,14 +204,44 @@ const (
 	DigestDaily  = "daily"
 )
 
+// Where a channel's passing mentions go: alerted like any other alert (the default), or
+// into the channel's digest only.
+const (
+	PassingAlert  = "alert"
+	PassingDigest = "digest"
+)
+
 // DigestSetting is how a channel takes its alerts: one by one (DigestOff), or batched into
-// one message every hour or every day at a time of day in a time zone.
+// one message every hour or every day at a time of day in a time zone. With Passing set
+// to PassingDigest, only alerts that name their entities in passing wait for the digest;
+// the others are posted at once.
 type DigestSetting struct {
 	Channel string
 	Mode    string
 	At      string // HH:MM, for DigestDaily
 	TZ      string // IANA zone name, for DigestDaily
+	Passing string // PassingAlert or PassingDigest
 	Next    time.Time
+}
+
+// The digest of passing mentions in a channel that has set no digest of its own.
+const (
+	PassingDigestAt = "09:00"
+	PassingDigestTZ = "UTC"
+)
+
+// HoldsAll reports whether every message of the channel waits for its digest.
+func (d DigestSetting) HoldsAll() bool {
+	return d.Mode != DigestOff && d.Passing != PassingDigest
+}
+
+// Schedule returns the setting with the digest times that apply: a channel that sends
+// passing mentions to a digest but has set none gets one daily at PassingDigestAt UTC.
+func (d DigestSetting) Schedule() DigestSetting {
+	if d.Mode == DigestOff && d.Passing == PassingDigest {
+		d.Mode, d.At, d.TZ = DigestDaily, PassingDigestAt, PassingDigestTZ
+	}
+	return d
 }
 
 // Alert is one real-world event in one channel, or one message about it: the first
@@ -241,11 +300,17 @@ func (d Disposition) Valid() bool {
 // AlertSummary is an alert as listed for triage.
 type AlertSummary struct {
 	ID        int64
+	Channel   string
 	EventKey  string
 	Entities  []string
 	Item      Item
 	Assignee  string
 	CreatedAt time.Time
+	// OpenSince is when the alert's clock for a decision started: when its first message
+	// was delivered, or when it was last reopened for review.
+	OpenSince time.Time
+	// Due is when a decision is due under the channel's SLA; zero without an SLA.
+	Due time.Time
 }
 
 // Decision is one triage decision: who decided what, when and why.

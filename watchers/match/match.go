@@ -2,8 +2,9 @@
 // normalisation of watch terms and item text (Unicode NFKC-compatible folding, case,
 // diacritics, full-width forms, quotes and dashes, punctuation between words, company-suffix
 // variants), word boundaries (substring search for scripts written without spaces), one
-// token automaton for every watch of every channel, exclusion phrases, overlap resolution and
-// evidence snippets.
+// token automaton for every watch of every channel, exclusion phrases, overlap resolution,
+// evidence snippets, and whether each occurrence names the item's subject or is a passing
+// mention.
 //
 // It is pure: no I/O, no storage, no clock. A Matcher is immutable once built and safe for
 // concurrent use; rebuild it with New when the watches change.
@@ -12,6 +13,7 @@ package match
 import (
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -125,15 +127,51 @@ func (m *Matcher) Match(it watchers.Item) []watchers.Match {
 	var out []watchers.Match
 	for _, f := range fields[:3] {
 		if text := it.Text(f); text != "" {
-			out = m.matchText(out, s, f, text, 0, false)
+			out = m.matchText(out, s, f, text, 0, prominence(it, f))
 		}
 	}
 	base := 0
 	for _, row := range it.Rows {
-		out = m.matchText(out, s, watchers.FieldTableRow, row, base, true)
+		out = m.matchText(out, s, watchers.FieldTableRow, row, base, inRow)
 		base += len(row) + 1
 	}
 	return out
+}
+
+// place says how the occurrences in one text are marked (watchers.Mention).
+type place int
+
+const (
+	inSubject place = iota // every occurrence names the subject: the title
+	inLead                 // those in the text's first sentence name the subject
+	inPassing              // every occurrence is a passing mention
+	inRow                  // one table row: a listing, so the subject; the row is the evidence
+)
+
+// prominence says where in an item's field an occurrence names the item's subject:
+//   - the title, always;
+//   - the lead — the abstract, or the body of an item without one — in its first sentence
+//     (sentences end as the tokenizer ends them: "Co. Ltd." and "U.S." end none, so a
+//     doubtful full stop makes the first sentence longer, never shorter);
+//   - the body of a Federal Register document without table rows everywhere: its full text
+//     came as plain text (the public-inspection desk) or has no tables, and a listing in it
+//     (an OFAC designation, a raw-text Entity List table) cannot be told from prose, so it
+//     is never taken for a passing mention;
+//   - otherwise the body holds passing mentions only.
+func prominence(it watchers.Item, f watchers.Field) place {
+	switch f {
+	case watchers.FieldTitle:
+		return inSubject
+	case watchers.FieldAbstract:
+		return inLead
+	}
+	switch {
+	case it.Step != "" && len(it.Rows) == 0:
+		return inSubject
+	case strings.TrimSpace(it.Abstract) == "":
+		return inLead
+	}
+	return inPassing
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -153,8 +191,9 @@ type hit struct {
 }
 
 // matchText appends the matches in one text: a field, or one table row at offset base of the
-// field's text. The evidence is the sentence around a match, or the whole row.
-func (m *Matcher) matchText(out []watchers.Match, s *scratch, f watchers.Field, text string, base int, row bool) []watchers.Match {
+// field's text. The evidence is the sentence around a match, or the whole row; where says
+// which occurrences name the item's subject.
+func (m *Matcher) matchText(out []watchers.Match, s *scratch, f watchers.Field, text string, base int, where place) []watchers.Match {
 	a := m.auto
 	z := &s.z
 	z.tokenize(text)
@@ -210,6 +249,10 @@ func (m *Matcher) matchText(out []watchers.Match, s *scratch, f watchers.Field, 
 	}
 	taken := s.taken[:n]
 
+	lead := int32(n)
+	if where == inLead {
+		lead = int32(z.secondSentence(text))
+	}
 	first := len(out)
 	excls := s.excls
 	for hs := s.terms; len(hs) > 0; {
@@ -234,10 +277,14 @@ func (m *Matcher) matchText(out []watchers.Match, s *scratch, f watchers.Field, 
 			start, end := int(z.toks[h.start].start), int(z.toks[h.end-1].end)
 			var sn string
 			var ms, me int
-			if row {
+			if where == inRow {
 				sn, ms, me = render(text, 0, len(text), false, false, start, end)
 			} else {
 				sn, ms, me = z.snippet(text, int(h.start), int(h.end))
+			}
+			mention := watchers.MentionSubject
+			if where == inPassing || where == inLead && h.start >= lead {
+				mention = watchers.MentionPassing
 			}
 			out = append(out, watchers.Match{
 				WatchID:   w.id,
@@ -250,6 +297,7 @@ func (m *Matcher) matchText(out []watchers.Match, s *scratch, f watchers.Field, 
 				Snippet:   sn,
 				MarkStart: ms,
 				MarkEnd:   me,
+				Mention:   mention,
 			})
 		}
 	}
@@ -356,4 +404,42 @@ func isSpace(r rune) bool {
 		return r == ' ' || '\t' <= r && r <= '\r'
 	}
 	return r >= 0 && unicode.IsSpace(r)
+}
+
+// secondSentence returns the index of the token that starts the text's second sentence, or
+// the number of tokens when it has one sentence. Sentences end at the tokenizer's breaks,
+// and also at a full stop after an abbreviation when the next word is one that starts
+// sentences: "… Semiconductor (China) Ltd. That rule …" ends one, "Co. Ltd. and SK hynix"
+// and "the U.S. Government" do not. A doubtful full stop ends no sentence, so that the
+// first sentence is longer rather than shorter: an occurrence is taken for a passing
+// mention only when it is surely past the first sentence.
+func (z *tokenizer) secondSentence(text string) int {
+	toks := z.toks
+	for i := 1; i < len(toks); i++ {
+		if toks[i].flags&tokBreak != 0 {
+			return i
+		}
+		prev, tk := &toks[i-1], &toks[i]
+		if tk.flags&tokUpper == 0 || !sentenceStarters[string(z.norm[tk.lo:tk.hi])] {
+			continue
+		}
+		// Only a full stop and whitespace between them: "Ltd. That", "U.S. The".
+		gap := text[prev.end:tk.start]
+		dot := strings.HasSuffix(text[prev.start:prev.end], ".")
+		if g, ok := strings.CutPrefix(gap, "."); ok {
+			gap, dot = g, true
+		}
+		if dot && gap != "" && strings.TrimFunc(gap, isSpace) == "" {
+			return i
+		}
+	}
+	return len(toks)
+}
+
+// sentenceStarters are words that, capitalised after a full stop, begin a sentence rather
+// than continue a name: a company is rarely called "Ltd. The" or "Inc. However".
+var sentenceStarters = map[string]bool{
+	"the": true, "this": true, "that": true, "these": true, "those": true, "it": true, "its": true,
+	"in": true, "he": true, "she": true, "they": true, "we": true, "but": true, "however": true,
+	"there": true, "such": true, "according": true, "separately": true, "meanwhile": true,
 }

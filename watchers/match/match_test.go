@@ -341,7 +341,7 @@ func TestMatchFields(t *testing.T) {
 	want := []watchers.Match{{
 		WatchID: 42, Channel: "slack:C0123", Entity: "ZTE Corporation", Alias: "ZTE",
 		Field: watchers.FieldTitle, Start: 8, End: 11,
-		Snippet: "US adds ZTE to list", MarkStart: 8, MarkEnd: 11,
+		Snippet: "US adds ZTE to list", MarkStart: 8, MarkEnd: 11, Mention: watchers.MentionSubject,
 	}}
 	if len(got) != 1 || got[0] != want[0] {
 		t.Errorf("got %+v, want %+v", got, want)
