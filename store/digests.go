@@ -12,17 +12,22 @@ const (
 	sqlUpsertDigest = `INSERT INTO channel_settings (channel, digest, digest_at, digest_tz, next_digest) VALUES (?, ?, ?, ?, 0)
 ON CONFLICT (channel) DO UPDATE SET digest = excluded.digest, digest_at = excluded.digest_at,
 digest_tz = excluded.digest_tz, next_digest = 0`
-	sqlSelectDigest  = `SELECT channel, digest, digest_at, digest_tz, next_digest FROM channel_settings`
+	sqlUpsertPassing = `INSERT INTO channel_settings (channel, passing, next_digest) VALUES (?, ?, 0)
+ON CONFLICT (channel) DO UPDATE SET passing = excluded.passing, next_digest = 0`
+	sqlSelectDigest  = `SELECT channel, digest, digest_at, digest_tz, passing, next_digest FROM channel_settings`
 	sqlSetNextDigest = `UPDATE channel_settings SET next_digest = ? WHERE channel = ?`
 	// Channels whose digest is due, whose next digest is still to be computed, or which
 	// turned digests off with alerts still held (those are sent at once: nothing is lost).
-	sqlDueDigests = sqlSelectDigest + ` WHERE (digest <> 'off' AND next_digest <= ?)
-OR (digest = 'off' AND EXISTS (SELECT 1 FROM posts p WHERE p.channel = channel_settings.channel AND p.held = 1))
+	// A channel that sends passing mentions to the digest has one even with digests off.
+	sqlDueDigests = sqlSelectDigest + ` WHERE ((digest <> 'off' OR passing = 'digest') AND next_digest <= ?)
+OR (digest = 'off' AND passing <> 'digest' AND EXISTS (SELECT 1 FROM posts p WHERE p.channel = channel_settings.channel AND p.held = 1))
 ORDER BY channel`
 	sqlHoldPost    = `UPDATE posts SET held = 1 WHERE id = ?`
+	sqlReleasePost = `UPDATE posts SET held = 0 WHERE id = ? AND held = 1`
 	sqlHeldPosts   = `SELECT id FROM posts WHERE channel = ? AND held = 1 ORDER BY id`
 	sqlMarkDigest  = `UPDATE posts SET held = 0, digest_id = ? WHERE id = ?`
 	sqlDigestParts = `SELECT id FROM posts WHERE digest_id = ? ORDER BY id`
+	sqlRootPost    = `SELECT id, held FROM posts WHERE alert_id = ? AND kind = 'new'`
 )
 
 // SetDigest sets how a channel takes its alerts; its next digest time is computed anew.
@@ -33,11 +38,20 @@ func (q queries) SetDigest(ctx context.Context, channel, mode, at, tz string) er
 	return nil
 }
 
-// Digest returns a channel's digest setting (DigestOff when it has none).
+// SetPassing sets where a channel's passing mentions go (watchers.PassingAlert or
+// PassingDigest); its next digest time is computed anew.
+func (q queries) SetPassing(ctx context.Context, channel, passing string) error {
+	if _, err := q.q.ExecContext(ctx, sqlUpsertPassing, channel, passing); err != nil {
+		return fmt.Errorf("set passing mentions of %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Digest returns a channel's digest setting (DigestOff and PassingAlert when it has none).
 func (q queries) Digest(ctx context.Context, channel string) (watchers.DigestSetting, error) {
 	ds, err := q.selectDigests(ctx, sqlSelectDigest+` WHERE channel = ?`, channel)
 	if err != nil || len(ds) == 0 {
-		return watchers.DigestSetting{Channel: channel, Mode: watchers.DigestOff, TZ: "UTC"}, err
+		return watchers.DigestSetting{Channel: channel, Mode: watchers.DigestOff, TZ: "UTC", Passing: watchers.PassingAlert}, err
 	}
 	return ds[0], nil
 }
@@ -61,6 +75,27 @@ func (q queries) HoldPost(ctx context.Context, postID int64) error {
 		return fmt.Errorf("hold message %d: %w", postID, err)
 	}
 	return nil
+}
+
+// ReleasePost sends a held message with the next delivery rather than the digest; it
+// reports false when the message was not held (any more).
+func (q queries) ReleasePost(ctx context.Context, postID int64) (bool, error) {
+	res, err := q.q.ExecContext(ctx, sqlReleasePost, postID)
+	if err != nil {
+		return false, fmt.Errorf("release message %d: %w", postID, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// RootPost returns the id of an alert's first message and whether it is held for a digest;
+// ErrNotFound when it has none.
+func (q queries) RootPost(ctx context.Context, alertID int64) (id int64, held bool, err error) {
+	var h int
+	if err := q.q.QueryRowContext(ctx, sqlRootPost, alertID).Scan(&id, &h); err != nil {
+		return 0, false, rowsErr(err, fmt.Sprintf("first message of alert %d", alertID))
+	}
+	return id, h != 0, nil
 }
 
 // HeldPosts returns the ids of a channel's messages waiting for its digest, oldest first.
@@ -110,7 +145,7 @@ func (q queries) selectDigests(ctx context.Context, query string, args ...any) (
 			d    watchers.DigestSetting
 			next int64
 		)
-		if err := rows.Scan(&d.Channel, &d.Mode, &d.At, &d.TZ, &next); err != nil {
+		if err := rows.Scan(&d.Channel, &d.Mode, &d.At, &d.TZ, &d.Passing, &next); err != nil {
 			return nil, fmt.Errorf("digest settings: %w", err)
 		}
 		d.Next = fromMS(next)

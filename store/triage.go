@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/vigilbot/vigil/watchers"
 )
@@ -11,13 +12,24 @@ const (
 	sqlAlertOfChannel = `SELECT count(*) FROM alerts WHERE id = ? AND channel = ?`
 	sqlInsertDecision = `INSERT INTO decisions (alert_id, state, reason, actor, at) VALUES (?, ?, ?, ?, ?)`
 	sqlSetState       = `UPDATE alerts SET state = ? WHERE id = ?`
-	sqlSetAssignee    = `UPDATE alerts SET assignee = ? WHERE id = ?`
-	sqlDecisions      = `SELECT alert_id, state, reason, actor, at FROM decisions WHERE alert_id = ? ORDER BY id`
-	sqlOpenAlerts     = `SELECT id, event_key, entities, item, assignee, created_at FROM alerts
-WHERE channel = ? AND posted = 1 AND state = 'open' AND event_key NOT LIKE 'ops:%' AND event_key NOT LIKE 'digest:%'
-ORDER BY created_at, id LIMIT ?`
-	sqlLatestPost  = `SELECT id FROM posts WHERE alert_id = ? AND kind IN ('new', 'update') ORDER BY id DESC LIMIT 1`
-	sqlDisposition = `SELECT state FROM alerts WHERE id = ?`
+	// Reopened: the clock for a decision starts again, and so may a reminder.
+	sqlReopen      = `UPDATE alerts SET open_since = ?, reminded_at = 0 WHERE id = ?`
+	sqlSetAssignee = `UPDATE alerts SET assignee = ? WHERE id = ?`
+	sqlDecisions   = `SELECT alert_id, state, reason, actor, at FROM decisions WHERE alert_id = ? ORDER BY id`
+	// An undecided alert as triage lists it, with the delivery time of its first message.
+	sqlSelectOpen = `SELECT a.id, a.channel, a.event_key, a.entities, a.item, a.assignee, a.created_at, a.open_since,
+COALESCE((SELECT d.delivered_at FROM posts p JOIN deliveries d ON d.post_id = p.id WHERE p.alert_id = a.id AND p.kind = 'new'), 0)
+FROM alerts a WHERE a.state = 'open' AND a.posted = 1 AND a.event_key NOT LIKE 'ops:%' AND a.event_key NOT LIKE 'digest:%'`
+	sqlOpenAlerts = sqlSelectOpen + ` AND a.channel = ? ORDER BY a.created_at, a.id LIMIT ?`
+	// Undecided alerts not reminded in this open period whose first message was delivered
+	// and whose clock started at or before a time.
+	sqlRemindable = sqlSelectOpen + ` AND a.reminded_at = 0
+AND (CASE WHEN a.open_since > 0 THEN a.open_since ELSE a.created_at END) <= ? AND a.id > ?
+AND EXISTS (SELECT 1 FROM posts p JOIN deliveries d ON d.post_id = p.id WHERE p.alert_id = a.id AND p.kind = 'new')
+ORDER BY a.id LIMIT ?`
+	sqlMarkReminded = `UPDATE alerts SET reminded_at = ? WHERE id = ? AND reminded_at = 0`
+	sqlLatestPost   = `SELECT id FROM posts WHERE alert_id = ? AND kind IN ('new', 'update') ORDER BY id DESC LIMIT 1`
+	sqlDisposition  = `SELECT state FROM alerts WHERE id = ?`
 	// A message of an alert as a reaction names it: the first message or an edit (the
 	// adapter records an edit under the first message's reference), not a thread reply, a
 	// digest or one of Vigil's own notices.
@@ -38,6 +50,11 @@ func (q queries) Decide(ctx context.Context, channel string, d watchers.Decision
 	}
 	if _, err := q.q.ExecContext(ctx, sqlSetState, string(d.State), d.AlertID); err != nil {
 		return fmt.Errorf("set state of alert %d: %w", d.AlertID, err)
+	}
+	if d.State == watchers.DispOpen {
+		if _, err := q.q.ExecContext(ctx, sqlReopen, ms(q.now()), d.AlertID); err != nil {
+			return fmt.Errorf("reopen alert %d: %w", d.AlertID, err)
+		}
 	}
 	return nil
 }
@@ -93,22 +110,48 @@ func (q queries) Decisions(ctx context.Context, alertID int64) ([]watchers.Decis
 
 // OpenAlerts returns a channel's undecided alerts, oldest first.
 func (q queries) OpenAlerts(ctx context.Context, channel string, limit int) ([]watchers.AlertSummary, error) {
-	rows, err := q.q.QueryContext(ctx, sqlOpenAlerts, channel, limit)
+	return q.openAlerts(ctx, sqlOpenAlerts, channel, limit)
+}
+
+// Remindable returns up to limit undecided alerts with ids above afterID, of every channel,
+// in the order of their ids, that have not been reminded of their SLA since they were last
+// opened, whose first message was delivered and which were created or reopened at or
+// before startedBy. Their OpenSince is when their clock started: the delivery of the first
+// message, or the latest reopening.
+func (q queries) Remindable(ctx context.Context, startedBy time.Time, afterID int64, limit int) ([]watchers.AlertSummary, error) {
+	return q.openAlerts(ctx, sqlRemindable, ms(startedBy), afterID, limit)
+}
+
+// MarkReminded records that an alert was reminded of its SLA; false when it already was
+// in this open period.
+func (q queries) MarkReminded(ctx context.Context, alertID int64, at time.Time) (bool, error) {
+	res, err := q.q.ExecContext(ctx, sqlMarkReminded, ms(at), alertID)
 	if err != nil {
-		return nil, fmt.Errorf("open alerts of %s: %w", channel, err)
+		return false, fmt.Errorf("mark alert %d reminded: %w", alertID, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (q queries) openAlerts(ctx context.Context, query string, args ...any) ([]watchers.AlertSummary, error) {
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("open alerts: %w", err)
 	}
 	defer rows.Close()
 	var out []watchers.AlertSummary
 	for rows.Next() {
 		var (
-			a          watchers.AlertSummary
-			ents, item string
-			created    int64
+			a                            watchers.AlertSummary
+			ents, item                   string
+			created, reopened, delivered int64
 		)
-		if err := rows.Scan(&a.ID, &a.EventKey, &ents, &item, &a.Assignee, &created); err != nil {
-			return nil, err
+		if err := rows.Scan(&a.ID, &a.Channel, &a.EventKey, &ents, &item, &a.Assignee, &created, &reopened, &delivered); err != nil {
+			return nil, fmt.Errorf("open alerts: %w", err)
 		}
 		a.CreatedAt = fromMS(created)
+		// The clock starts when people could first see the alert, or again when reopened.
+		a.OpenSince = fromMS(max(created, reopened, delivered))
 		if err := decode(ents, &a.Entities); err != nil {
 			return nil, err
 		}
