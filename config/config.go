@@ -28,6 +28,7 @@ type Config struct {
 	Sources  []Source  `yaml:"sources"` // no omitempty: "sources: []" differs from no key
 	Channels []Channel `yaml:"channels,omitempty"`
 	Ops      Ops       `yaml:"ops,omitempty"`
+	Triage   Triage    `yaml:"triage,omitempty"`
 	Slack    *Slack    `yaml:"slack,omitempty"`  // nil when not configured
 	Matrix   *Matrix   `yaml:"matrix,omitempty"` // nil when not configured
 	HTTP     HTTP      `yaml:"http,omitempty"`
@@ -108,6 +109,7 @@ type Source struct {
 type Channel struct {
 	ID      string  `yaml:"id,omitempty"` // PLATFORM:ID with platform console, slack or matrix
 	Watches []Watch `yaml:"watches,omitempty"`
+	SLA     string  `yaml:"sla,omitempty"` // overrides triage.sla for this channel
 }
 
 // Watch is an entity watched in a channel.

@@ -16,6 +16,8 @@ const (
 	defaultSlackCommand             = "/watch"
 	defaultLogLevel                 = "info"
 	defaultLogFormat                = "auto" // text on a terminal, JSON otherwise
+	defaultTriageSLA                = "1 business day"
+	defaultTriageTimezone           = "UTC"
 )
 
 // defaultAgencies are the agencies whose documents name sanctioned and export-controlled
@@ -74,6 +76,12 @@ func applyDefaults(c *Config, sourcesSet bool) {
 	}
 	if c.Ops.AlertAfter == 0 {
 		c.Ops.AlertAfter = defaultAlertAfter
+	}
+	if c.Triage.SLA == "" {
+		c.Triage.SLA = defaultTriageSLA
+	}
+	if c.Triage.Timezone == "" {
+		c.Triage.Timezone = defaultTriageTimezone
 	}
 	if c.Slack != nil && c.Slack.Command == "" {
 		c.Slack.Command = defaultSlackCommand

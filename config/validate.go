@@ -42,6 +42,7 @@ func (c *Config) Validate() error {
 	v.sources(c.Sources)
 	v.channels(c)
 	v.ops(c)
+	v.triage(c)
 	if c.Slack != nil {
 		v.slack(c.Slack, c.HTTP)
 	}
