@@ -75,6 +75,8 @@ type engine struct {
 	fedreg  map[string]*fedreg.Source // by configured name
 	fps     fingerprints              // recent news stories, for near-duplicates
 	fixed   map[string]poller         // sources replaced by tests
+
+	lastReminders atomic.Pointer[time.Time] // the last look for alerts past their SLA
 }
 
 type pollerEntry struct {
@@ -730,7 +732,17 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 				continue
 			}
 			out = append(out, msg)
-			if digest.Mode == watchers.DigestOff {
+			hold := digest.HoldsAll()
+			if !hold && digest.Passing == watchers.PassingDigest {
+				var release *watchers.Alert
+				if hold, release, err = passingHold(ctx, tx, msg); err != nil {
+					return nil, nil, err
+				}
+				if release != nil {
+					send = append(send, *release)
+				}
+			}
+			if !hold {
 				send = append(send, msg)
 			} else if err := tx.HoldPost(ctx, msg.PostID); err != nil {
 				return nil, nil, err
@@ -738,6 +750,32 @@ func (e *engine) decide(ctx context.Context, tx *store.Tx, it watchers.Item, mat
 		}
 	}
 	return out, send, nil
+}
+
+// passingHold decides, for a channel that takes passing mentions in its digest only,
+// whether a message waits for the digest: a first message whose matches are all passing
+// mentions does, and so do later messages of its alert while it waits, unless one names
+// the entity as its subject — then the first message is released to go out now (returned
+// as release) and the later one follows it.
+func passingHold(ctx context.Context, tx *store.Tx, msg watchers.Alert) (hold bool, release *watchers.Alert, err error) {
+	if msg.Kind == watchers.KindNew {
+		return watchers.PassingOnly(msg.Matches), nil, nil
+	}
+	root, held, err := tx.RootPost(ctx, msg.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !held {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	if len(msg.Matches) == 0 || watchers.PassingOnly(msg.Matches) {
+		return true, nil, nil
+	}
+	released, err := tx.ReleasePost(ctx, root)
+	if err != nil || !released {
+		return false, nil, err
+	}
+	return false, &watchers.Alert{ID: msg.ID, PostID: root, Channel: msg.Channel}, nil
 }
 
 // postAbout says what makes a message distinct within its alert: the first message is
@@ -798,6 +836,11 @@ func (e *engine) schedule(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		reminders, err := e.reminders(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, reminders...)
 		// Platforms retry an event for minutes at most; a day of claims is plenty.
 		if err := tx.PurgeClaims(ctx, now.Add(-24*time.Hour)); err != nil {
 			return err
@@ -820,7 +863,7 @@ func (e *engine) schedule(ctx context.Context) error {
 			return nil
 		}
 		if _, err := e.client.InsertManyTx(ctx, tx.SQL(), jobs); err != nil {
-			return fmt.Errorf("enqueue polls and digests: %w", err)
+			return fmt.Errorf("enqueue polls, digests and reminders: %w", err)
 		}
 		return nil
 	})
@@ -835,7 +878,7 @@ func (e *engine) digests(ctx context.Context, tx *store.Tx, now time.Time) ([]ri
 	}
 	var jobs []river.InsertManyParams
 	for _, d := range due {
-		if d.Mode != watchers.DigestOff {
+		if d = d.Schedule(); d.Mode != watchers.DigestOff {
 			next, err := nextDigest(d, now)
 			if err != nil {
 				e.log.Error("bad digest setting", "channel", d.Channel, "err", err)
@@ -909,7 +952,11 @@ func digestLine(p watchers.Alert) string {
 	var b strings.Builder
 	switch p.Kind {
 	case watchers.KindNew:
-		fmt.Fprintf(&b, "• %s — %s (%s)", strings.Join(p.Entities, ", "), p.Item.Title, p.Item.Source)
+		fmt.Fprintf(&b, "• %s", strings.Join(p.Entities, ", "))
+		if watchers.PassingOnly(p.Matches) {
+			b.WriteString(" (passing mention)")
+		}
+		fmt.Fprintf(&b, " — %s (%s)", p.Item.Title, p.Item.Source)
 	case watchers.KindUpdate:
 		fmt.Fprintf(&b, "• Update: %s — %s", p.Note, p.Item.Title)
 	default:

@@ -53,9 +53,18 @@ func (e *engine) Assign(ctx context.Context, channel string, alertID int64, assi
 	return e.store.Assign(ctx, channel, alertID, assignee, by)
 }
 
-// OpenAlerts lists a channel's undecided alerts, oldest first.
+// OpenAlerts lists a channel's undecided alerts, oldest first, with when a decision is
+// due under the channel's SLA.
 func (e *engine) OpenAlerts(ctx context.Context, channel string, limit int) ([]watchers.AlertSummary, error) {
-	return e.store.OpenAlerts(ctx, channel, limit)
+	open, err := e.store.OpenAlerts(ctx, channel, limit)
+	if err != nil {
+		return nil, err
+	}
+	sla, loc := e.cfg.ChannelSLA(channel), e.cfg.TriageLocation()
+	for i := range open {
+		open[i].Due = slaDue(open[i].OpenSince, sla, loc)
+	}
+	return open, nil
 }
 
 // reopenedEdit is an edit of a reopened alert's message, showing that it awaits a decision

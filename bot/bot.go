@@ -32,6 +32,7 @@ type MuteStore interface {
 // DigestStore keeps how each channel takes its alerts; the store implements it.
 type DigestStore interface {
 	SetDigest(ctx context.Context, channel, mode, at, tz string) error
+	SetPassing(ctx context.Context, channel, passing string) error
 	Digest(ctx context.Context, channel string) (watchers.DigestSetting, error)
 }
 
@@ -174,7 +175,7 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 			return Reply{Text: TriageRefusal, Failed: true}
 		}
 		return s.triage(ctx, req, cmd)
-	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest:
+	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest, VerbPassing:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
 		}
@@ -187,6 +188,8 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 			return s.mute(ctx, req, cmd)
 		case VerbDigest:
 			return s.digest(ctx, req, cmd)
+		case VerbPassing:
+			return s.passing(ctx, req, cmd)
 		default:
 			return s.unmute(ctx, req, cmd)
 		}
@@ -264,6 +267,13 @@ func (s *Service) digest(ctx context.Context, req Request, cmd Command) Reply {
 	if err := s.d.Digests.SetDigest(ctx, req.Channel, cmd.Name, cmd.At, cmd.TZ); err != nil {
 		return s.failed(err, "set digest", req)
 	}
+	d, err := s.d.Digests.Digest(ctx, req.Channel)
+	if err != nil {
+		return s.failed(err, "digest setting", req)
+	}
+	if d.Passing == watchers.PassingDigest {
+		return Reply{Text: fmt.Sprintf("Alerts naming an entity as their subject are posted at once; passing mentions come in %s. Type passing alert to have them posted too.", digestWhen(d))}
+	}
 	switch cmd.Name {
 	case watchers.DigestOff:
 		return Reply{Text: "Alerts are posted one by one again. Any held back are sent in one last digest now."}
@@ -271,6 +281,42 @@ func (s *Service) digest(ctx context.Context, req Request, cmd Command) Reply {
 		return Reply{Text: "Alerts are now batched into one digest at the top of every hour."}
 	}
 	return Reply{Text: fmt.Sprintf("Alerts are now batched into one digest every day at %s %s.", cmd.At, cmd.TZ)}
+}
+
+// digestWhen says when a channel's digest goes out.
+func digestWhen(d watchers.DigestSetting) string {
+	d = d.Schedule()
+	switch d.Mode {
+	case watchers.DigestHourly:
+		return "a digest at the top of every hour"
+	case watchers.DigestDaily:
+		return fmt.Sprintf("a digest every day at %s %s", d.At, d.TZ)
+	}
+	return "no digest"
+}
+
+func (s *Service) passing(ctx context.Context, req Request, cmd Command) Reply {
+	if s.d.Digests == nil {
+		return Reply{Text: "Digests are not available here.", Failed: true}
+	}
+	if err := s.d.Digests.SetPassing(ctx, req.Channel, cmd.Name); err != nil {
+		return s.failed(err, "set passing mentions", req)
+	}
+	d, err := s.d.Digests.Digest(ctx, req.Channel)
+	if err != nil {
+		return s.failed(err, "digest setting", req)
+	}
+	if cmd.Name == watchers.PassingDigest {
+		text := fmt.Sprintf("Alerts that only mention an entity in passing now come in %s; alerts naming an entity as their subject (in the title, the first sentence, or a table row of a rule) are posted at once.", digestWhen(d))
+		if d.Mode == watchers.DigestOff {
+			text += " Change the time with digest daily HH:MM [zone]."
+		}
+		return Reply{Text: text}
+	}
+	if d.Mode != watchers.DigestOff {
+		return Reply{Text: fmt.Sprintf("Passing mentions are treated like any other alert again: this channel's alerts all come in %s (digest off to post them one by one).", digestWhen(d))}
+	}
+	return Reply{Text: "Passing mentions are posted like any other alert again. Any held back are sent in one last digest now."}
 }
 
 func (s *Service) source(ctx context.Context, req Request, cmd Command) Reply {
@@ -313,15 +359,36 @@ func (s *Service) open(ctx context.Context, req Request) Reply {
 		return Reply{Text: "No undecided alerts here."}
 	}
 	var b strings.Builder
-	b.WriteString("Undecided alerts, oldest first:")
+	now, overdue := s.d.Now(), 0
+	for i, a := range open {
+		if i < openLimit && !a.Due.IsZero() && !now.Before(a.Due) {
+			overdue++
+		}
+	}
+	b.WriteString("Undecided alerts, oldest first")
+	if overdue > 0 {
+		fmt.Fprintf(&b, " (%d past the SLA)", overdue)
+	}
+	b.WriteString(":")
 	for i, a := range open {
 		if i == openLimit {
 			b.WriteString("\n… and more; decide these first.")
 			break
 		}
-		fmt.Fprintf(&b, "\n• #%d %s — %s: %s", a.ID, a.CreatedAt.UTC().Format(time.DateOnly), strings.Join(a.Entities, ", "), Clean(a.Item.Title))
+		b.WriteString("\n• ")
+		if !a.Due.IsZero() && !now.Before(a.Due) {
+			b.WriteString("OVERDUE ")
+		}
+		fmt.Fprintf(&b, "#%d %s — %s: %s", a.ID, a.CreatedAt.UTC().Format(time.DateOnly), strings.Join(a.Entities, ", "), Clean(a.Item.Title))
 		if a.Assignee != "" {
-			fmt.Fprintf(&b, " (assigned to %s)", Clean(a.Assignee))
+			fmt.Fprintf(&b, " (assigned to %s)", PlainName(a.Assignee))
+		}
+		switch {
+		case a.Due.IsZero():
+		case !now.Before(a.Due):
+			fmt.Fprintf(&b, " — decision was due %s", a.Due.UTC().Format("2006-01-02 15:04 UTC"))
+		default:
+			fmt.Fprintf(&b, " — due %s", a.Due.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 	}
 	b.WriteString("\nDecide with: resolve <alert#> true_match|not_our_entity|not_relevant|escalated <reason>")
@@ -348,7 +415,7 @@ func (s *Service) triage(ctx context.Context, req Request, cmd Command) Reply {
 	if err != nil {
 		return s.failed(err, cmd.Verb, req)
 	}
-	return Reply{Text: fmt.Sprintf("Alert #%d is assigned to %s.", cmd.Alert, cmd.Arg)}
+	return Reply{Text: fmt.Sprintf("Alert #%d is assigned to %s.", cmd.Alert, PlainName(cmd.Arg))}
 }
 
 // Decide records a decision taken with a platform's quick controls (a Slack button or
@@ -479,10 +546,12 @@ func (s *Service) list(ctx context.Context, req Request) Reply {
 		if err != nil {
 			return s.failed(err, "digest setting", req)
 		}
-		switch d.Mode {
-		case watchers.DigestHourly:
+		switch {
+		case d.Passing == watchers.PassingDigest:
+			fmt.Fprintf(&b, "Alerts that only mention an entity in passing come in %s; the others are posted at once.\n", digestWhen(d))
+		case d.Mode == watchers.DigestHourly:
 			b.WriteString("Alerts come in an hourly digest.\n")
-		case watchers.DigestDaily:
+		case d.Mode == watchers.DigestDaily:
 			fmt.Fprintf(&b, "Alerts come in a daily digest at %s %s.\n", d.At, d.TZ)
 		}
 	}

@@ -258,3 +258,24 @@ func TestServiceDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestPlainName(t *testing.T) {
+	tests := map[string]string{
+		"@bob":                "bob",
+		"bob":                 "bob",
+		"<@U0123ABC>":         "U0123ABC",
+		"<@U0123ABC|bob>":     "bob",
+		"@room":               "room",
+		"<!channel>":          "channel",
+		"@here and @everyone": "here and everyone",
+		"@alice:example.org":  "alice:example.org",
+		" Jane\u202e Doe ":    "Jane Doe",
+		"<a href=x>@all</a>":  "a href=xall/a",
+		"":                    "",
+	}
+	for in, want := range tests {
+		if got := PlainName(in); got != want {
+			t.Errorf("PlainName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

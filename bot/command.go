@@ -33,6 +33,7 @@ const (
 	VerbSources = "sources"
 	VerbAbout   = "about"
 	VerbDigest  = "digest"
+	VerbPassing = "passing"
 	VerbSource  = "source"
 	VerbResolve = "resolve"
 	VerbOpen    = "open"
@@ -48,6 +49,7 @@ type Command struct {
 	Exclude []string // add: each "not"
 	For     time.Duration
 	// digest: Name is the mode (off, hourly, daily); At is HH:MM and TZ a zone for daily.
+	// passing: Name is where passing mentions go (digest or alert).
 	At, TZ string
 	// source: Name is add or remove, Arg the feed URL or the source's name.
 	// resolve: Alert, Arg the disposition and Reason; assign: Alert and Arg the assignee.
@@ -70,6 +72,8 @@ const Usage = `Commands:
   assign <alert#> <who>                           give an alert an owner
   about <name>                                    what is known about an entity
   digest off|hourly|daily HH:MM [zone]            batch this channel's alerts into one message
+  passing digest|alert                            alerts that only mention an entity in passing:
+                                                  in the digest only, or alerted like the rest
   help                                            this text
 Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
 
@@ -94,6 +98,7 @@ var hints = map[string]string{
 	VerbAssign:  "Usage: assign <alert#> <who>",
 	VerbAbout:   "Usage: about <name>",
 	VerbDigest:  "Usage: digest off | digest hourly | digest daily HH:MM [zone, e.g. Europe/Berlin; default UTC]",
+	VerbPassing: "Usage: passing digest | passing alert (where alerts that only mention an entity in passing go)",
 	VerbHelp:    "Usage: help",
 }
 
@@ -156,6 +161,14 @@ func Parse(text string) (Command, error) {
 			}
 		default:
 			return cmd, usage(cmd.Verb, "%q is not off, hourly or daily.", args[0].text)
+		}
+	case VerbPassing:
+		if len(args) != 1 {
+			return cmd, usage(cmd.Verb, "Where should passing mentions go?")
+		}
+		cmd.Name = strings.ToLower(args[0].text)
+		if cmd.Name != watchers.PassingDigest && cmd.Name != watchers.PassingAlert {
+			return cmd, usage(cmd.Verb, "%q is not digest or alert.", args[0].text)
 		}
 	case VerbResolve, VerbAssign:
 		if len(args) < 2 {

@@ -30,6 +30,8 @@ func TestParse(t *testing.T) {
 		{"mute", "mute Zhejiang Dahua 1d12h", Command{Verb: "mute", Name: "Zhejiang Dahua", For: 36 * time.Hour}},
 		{"mute all", "mute all 30m", Command{Verb: "mute", Name: "all", For: 30 * time.Minute}},
 		{"unmute", "unmute Zhejiang Dahua", Command{Verb: "unmute", Name: "Zhejiang Dahua"}},
+		{"passing digest", "passing Digest", Command{Verb: "passing", Name: "digest"}},
+		{"passing alert", "passing alert", Command{Verb: "passing", Name: "alert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{"mute without duration", "mute Dahua", "Mute what, and for how long?", "Usage: mute"},
 		{"mute bad duration", "mute Dahua forever", `"forever" is not a duration`, "Usage: mute"},
 		{"mute too long", "mute Dahua 13w", "at most 90 days", "Usage: mute"},
+		{"passing nowhere", "passing", "Where should passing mentions go?", "Usage: passing"},
+		{"passing elsewhere", "passing hourly", `"hourly" is not digest or alert`, "Usage: passing"},
+		{"passing twice", "passing digest alert", "Where should passing mentions go?", "Usage: passing"},
 		{"unmute nothing", "unmute", "What should I unmute?", "Usage: unmute"},
 		{"command too long", "add " + strings.Repeat("x", MaxCommandLen), "the limit is 4000", "Commands:"},
 		{"name too long", "add " + strings.Repeat("y", MaxNameLen+1), "is longer than 200 characters", "Usage: add"},

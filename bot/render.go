@@ -38,6 +38,7 @@ type Message struct {
 type Evidence struct {
 	Entity, Alias string
 	Field         watchers.Field
+	Mention       watchers.Mention // subject or passing; empty when not marked
 	// Snippet[MarkStart:MarkEnd] is the occurrence, for adapters to highlight.
 	Snippet            string
 	MarkStart, MarkEnd int
@@ -87,7 +88,7 @@ func Render(a watchers.Alert) Message {
 		before, mark, after := Evidence{Snippet: mt.Snippet, MarkStart: mt.MarkStart, MarkEnd: mt.MarkEnd}.Parts()
 		before, mark, after = Clean(before), Clean(mark), Clean(after)
 		m.Evidence = append(m.Evidence, Evidence{
-			Entity: Clean(mt.Entity), Alias: Clean(mt.Alias), Field: mt.Field,
+			Entity: Clean(mt.Entity), Alias: Clean(mt.Alias), Field: mt.Field, Mention: mt.Mention,
 			Snippet: before + mark + after, MarkStart: len(before), MarkEnd: len(before) + len(mark),
 		})
 	}
@@ -146,6 +147,18 @@ func WhereLabel(f watchers.Field) string {
 	return string(f)
 }
 
+// Where names the place of the evidence for people, with whether it names the item's
+// subject: "title (subject)", "body (passing mention)".
+func (e Evidence) Where() string {
+	switch e.Mention {
+	case watchers.MentionSubject:
+		return WhereLabel(e.Field) + " (subject)"
+	case watchers.MentionPassing:
+		return WhereLabel(e.Field) + " (passing mention)"
+	}
+	return WhereLabel(e.Field)
+}
+
 // Text is the plain-text form of the message: the fallback on every platform and what the
 // terminal shows. The matched text is marked with » «.
 func (m Message) Text() string {
@@ -165,7 +178,7 @@ func (m Message) Text() string {
 		b.WriteString("\n" + strings.Join(parts, " · "))
 	}
 	for _, e := range m.Evidence {
-		fmt.Fprintf(&b, "\nMatched %q in %s: %s", e.Alias, WhereLabel(e.Field), e.Marked("»", "«"))
+		fmt.Fprintf(&b, "\nMatched %q in %s: %s", e.Alias, e.Where(), e.Marked("»", "«"))
 	}
 	if m.URL != "" {
 		b.WriteString("\n" + m.URL)

@@ -74,7 +74,7 @@ func alertContent(msgType event.MessageType, m bot.Message) *event.MessageEventC
 		for _, e := range m.Evidence {
 			before, mark, after := e.Parts()
 			fmt.Fprintf(&h, "<li>Matched “%s” in %s: %s<b>%s</b>%s</li>",
-				esc(e.Alias), esc(bot.WhereLabel(e.Field)), esc(before), esc(mark), esc(after))
+				esc(e.Alias), esc(e.Where()), esc(before), esc(mark), esc(after))
 		}
 		h.WriteString("</ul>")
 	}

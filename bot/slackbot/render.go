@@ -129,7 +129,7 @@ func evidenceLine(e bot.Evidence) string {
 	if e.Entity != "" {
 		b.WriteString("*" + fit(e.Entity, 200) + "*: ")
 	}
-	b.WriteString("matched “" + fit(e.Alias, 200) + "” in " + fit(bot.WhereLabel(e.Field), 50))
+	b.WriteString("matched “" + fit(e.Alias, 200) + "” in " + fit(e.Where(), 50))
 	before, mark, after := e.Parts()
 	if strings.TrimSpace(before+mark+after) == "" {
 		return b.String()
