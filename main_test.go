@@ -397,6 +397,16 @@ func TestAuditExportAndReplay(t *testing.T) {
 		len(r["matched"].([]any)) == 0 {
 		t.Errorf("export record: %+v", r)
 	}
+	for _, rec := range first {
+		if m := rec["mention"]; m != "subject" && m != "passing" {
+			t.Errorf("export record %v: mention %v, want subject or passing", rec["event_key"], m)
+		}
+		for _, m := range rec["matched"].([]any) {
+			if mm := m.(map[string]any)["mention"]; mm != "subject" && mm != "passing" {
+				t.Errorf("export record %v: match %v has no mention", rec["event_key"], m)
+			}
+		}
+	}
 	second := export(writeConfig(t, srv.URL+"/rss"))
 	a, _ := json.Marshal(first)
 	b, _ := json.Marshal(second)
@@ -408,7 +418,8 @@ func TestAuditExportAndReplay(t *testing.T) {
 		t.Fatal("scan")
 	}
 	code, out, _ := vigil(t, "audit", "export", "--output", "csv", "--channel", "console:main", "--config", cfg)
-	if code != 0 || !strings.HasPrefix(out, "alert_id,channel,event_key") || strings.Count(out, "\n") != 3 {
+	if code != 0 || !strings.HasPrefix(out, "alert_id,channel,event_key") || !strings.Contains(strings.SplitN(out, "\n", 2)[0], ",mention") ||
+		strings.Count(out, "\n") != 3 {
 		t.Errorf("csv export: exit %d\n%s", code, out)
 	}
 	if code, _, errOut := vigil(t, "audit", "export", "--since", "yesterday"); code != 2 || !strings.Contains(errOut, "not a date") {

@@ -40,6 +40,7 @@ type auditRecord struct {
 	URL         string            `json:"url"`
 	ContentHash string            `json:"content_hash"` // of the recorded title, abstract, body and rows
 	Matcher     string            `json:"matcher"`
+	Mention     string            `json:"mention,omitempty"` // subject, or passing when every match is one
 	Matched     []matchedRecord   `json:"matched"`
 	Decisions   []decisionRecord  `json:"decisions"`
 	Messages    []messageRecord   `json:"messages"`
@@ -99,11 +100,15 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 	case "csv":
 		w := csv.NewWriter(opts.Stdout)
 		_ = w.Write([]string{"alert_id", "channel", "event_key", "created", "alerted", "state", "assignee", "entities", "source", "item_id",
-			"title", "url", "content_hash", "matcher", "matched", "decisions", "delivery_refs"})
+			"title", "url", "content_hash", "matcher", "matched", "decisions", "delivery_refs", "mention"})
 		for _, r := range records {
 			var matched, decisions, refs []string
 			for _, m := range r.Matched {
-				matched = append(matched, m.Entity+" via \""+m.Alias+"\" in "+m.Where)
+				where := m.Where
+				if m.Mention != "" {
+					where += " (" + m.Mention + ")"
+				}
+				matched = append(matched, m.Entity+" via \""+m.Alias+"\" in "+where)
 			}
 			for _, d := range r.Decisions {
 				decisions = append(decisions, d.At+" "+d.By+" "+d.State+": "+d.Reason)
@@ -115,7 +120,7 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 			}
 			_ = w.Write([]string{strconv.FormatInt(r.AlertID, 10), r.Channel, r.EventKey, r.Created, strconv.FormatBool(r.Alerted), r.State,
 				r.Assignee, strings.Join(r.Entities, "; "), r.Source, r.ItemID, r.Title, r.URL, r.ContentHash, r.Matcher,
-				strings.Join(matched, "; "), strings.Join(decisions, " | "), strings.Join(refs, "; ")})
+				strings.Join(matched, "; "), strings.Join(decisions, " | "), strings.Join(refs, "; "), r.Mention})
 		}
 		w.Flush()
 		return w.Error()
@@ -137,21 +142,39 @@ func toAuditRecord(a store.AuditAlert) auditRecord {
 		}
 	}
 	seen := map[string]bool{}
+	var all []watchers.Match
 	for _, m := range a.Messages {
+		all = append(all, m.Matches...)
 		r.Messages = append(r.Messages, messageRecord{Kind: string(m.Kind), Note: m.Note, Created: rfc3339(m.CreatedAt),
 			DeliveryRef: m.Ref, Delivered: rfc3339(m.DeliveredAt), Held: m.Held})
 		for _, mt := range m.Matches {
 			key := mt.Entity + "\x00" + mt.Alias + "\x00" + string(mt.Field) + "\x00" + mt.Snippet
 			if !seen[key] {
 				seen[key] = true
-				r.Matched = append(r.Matched, matchedRecord{Entity: mt.Entity, Alias: mt.Alias, Where: string(mt.Field), Snippet: mt.Snippet})
+				r.Matched = append(r.Matched, matchedRecord{Entity: mt.Entity, Alias: mt.Alias, Where: string(mt.Field), Mention: string(mt.Mention), Snippet: mt.Snippet})
 			}
 		}
 	}
+	r.Mention = alertMention(all)
 	for _, d := range a.Decisions {
 		r.Decisions = append(r.Decisions, decisionRecord{State: string(d.State), Reason: d.Reason, By: d.By, At: rfc3339(d.At)})
 	}
 	return r
+}
+
+// alertMention says how an alert's items named its entities: "subject" when any match
+// names the subject, "passing" when every match is a passing mention, and "" when the
+// matches were recorded before they were marked (or there are none).
+func alertMention(ms []watchers.Match) string {
+	for _, m := range ms {
+		if m.Mention == watchers.MentionSubject {
+			return string(watchers.MentionSubject)
+		}
+	}
+	if watchers.PassingOnly(ms) {
+		return string(watchers.MentionPassing)
+	}
+	return ""
 }
 
 // contentHash identifies the text a decision was made on.

@@ -186,6 +186,7 @@ type matchedRecord struct {
 	Entity  string `json:"entity"`
 	Alias   string `json:"alias"`
 	Where   string `json:"where"`
+	Mention string `json:"mention,omitempty"` // subject or passing; absent when not marked
 	Snippet string `json:"snippet"`
 }
 
@@ -204,7 +205,7 @@ func writeAlerts(w io.Writer, output string, alerts []watchers.Alert) error {
 				r.Published = &p
 			}
 			for _, m := range a.Matches {
-				r.Matched = append(r.Matched, matchedRecord{Entity: m.Entity, Alias: m.Alias, Where: string(m.Field), Snippet: m.Snippet})
+				r.Matched = append(r.Matched, matchedRecord{Entity: m.Entity, Alias: m.Alias, Where: string(m.Field), Mention: string(m.Mention), Snippet: m.Snippet})
 			}
 			if err := enc.Encode(r); err != nil {
 				return err
