@@ -189,7 +189,7 @@ sources:
 	for _, want := range []string{
 		"Puigdemont named in “Puigdemont returns to Barcelona” (guardian)",
 		"Carles Puigdemont returned today.",
-		`Matched "Puigdemont" in title: »Puigdemont« returns to Barcelona`,
+		`Matched "Puigdemont" in title (subject): »Puigdemont« returns to Barcelona`,
 		"https://www.theguardian.com/world/new-1",
 	} {
 		if !strings.Contains(out, want) {
