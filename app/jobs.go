@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/store"
@@ -29,29 +28,19 @@ func (scheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
 }
 
-// pollArgs polls one source once. At most one poll of a source is waiting or running at
-// a time: a schedule tick that finds the source due while its last poll still runs (a
-// hanging host) adds nothing, so one slow source never holds more than one worker.
+// pollArgs polls one source once; unique per source and due time. Two polls of one
+// source never run at once: the second finds the first's lease and ends (pollWorker), so
+// a source that hangs holds one worker, and a poll a killed replica left "running"
+// blocks nothing (its lease went with its process).
 type pollArgs struct {
-	Source string `json:"source" river:"unique"`
+	Source string `json:"source"`
 	Due    int64  `json:"due"` // Unix ms of the next_poll it was due at
 }
 
 func (pollArgs) Kind() string { return "poll_source" }
 
 func (pollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: 3,
-		Queue:       pollQueue,
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			// Not completed, cancelled or discarded: those would block the next poll.
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-				rivertype.JobStateRunning, rivertype.JobStateScheduled,
-			},
-		},
-	}
+	return river.InsertOpts{MaxAttempts: 3, Queue: pollQueue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // pollQueue holds polls, apart from deliveries and the schedule in River's default
@@ -106,7 +95,16 @@ const pollTimeout = 10 * time.Minute
 func (w *pollWorker) Timeout(*river.Job[pollArgs]) time.Duration { return pollTimeout }
 
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
-	_, err := w.e.poll(ctx, job.Args.Source, false, false)
+	release, ok, err := w.e.store.TryLease(ctx, "poll."+job.Args.Source)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		w.e.log.Debug("a poll of this source is still running; skipping this one", "source", job.Args.Source)
+		return nil
+	}
+	defer release()
+	_, err = w.e.poll(ctx, job.Args.Source, false, false)
 	var se *sourceError
 	switch {
 	case errors.As(err, &se):

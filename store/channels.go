@@ -54,37 +54,60 @@ func (s *Store) MoveChannel(ctx context.Context, from, to string) error {
 // AcquireLease blocks until this process holds the named lease, or ctx ends. On
 // PostgreSQL the lease is an advisory lock on a connection of its own: it is released by
 // release, or by the server when the process dies, and then another replica takes it
-// within leasePoll. On SQLite there is one process, which holds it at once.
+// within leasePoll. On SQLite there is one process, which holds it once free.
 func (s *Store) AcquireLease(ctx context.Context, name string) (release func(), err error) {
-	if s.dialect != Postgres {
-		return func() {}, nil
-	}
-	h := fnv.New64a()
-	h.Write([]byte("vigil.lease." + name))
-	key := int64(h.Sum64() & 0x7fffffffffffffff)
 	for {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("lease %s: %w", name, err)
+		release, ok, err := s.TryLease(ctx, name)
+		if err != nil || ok {
+			return release, err
 		}
-		var ok bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("lease %s: %w", name, err)
-		}
-		if ok {
-			return func() {
-				_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
-				conn.Close()
-			}, nil
-		}
-		conn.Close()
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(leasePoll):
 		}
 	}
+}
+
+// TryLease takes the named lease if no one holds it, and says whether it did. On
+// PostgreSQL no two processes hold it at once, and a process that dies drops it at once
+// (the server ends its session); on SQLite, which one process uses, no two holders in
+// this process.
+func (s *Store) TryLease(ctx context.Context, name string) (release func(), ok bool, err error) {
+	if s.dialect != Postgres {
+		s.leaseMu.Lock()
+		defer s.leaseMu.Unlock()
+		if s.leases[name] {
+			return nil, false, nil
+		}
+		if s.leases == nil {
+			s.leases = map[string]bool{}
+		}
+		s.leases[name] = true
+		return func() {
+			s.leaseMu.Lock()
+			delete(s.leases, name)
+			s.leaseMu.Unlock()
+		}, true, nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte("vigil.lease." + name))
+	key := int64(h.Sum64() & 0x7fffffffffffffff)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("lease %s: %w", name, err)
+		}
+		return nil, false, nil
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		conn.Close()
+	}, true, nil
 }
 
 // leasePoll is how often a replica waiting for a lease tries again.

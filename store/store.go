@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for several replicas
@@ -57,6 +58,9 @@ type Store struct {
 	db      *sql.DB
 	dialect string
 	path    string // SQLite's file, for messages
+
+	leaseMu sync.Mutex
+	leases  map[string]bool // held in this process (SQLite)
 }
 
 // Dialects.

@@ -568,3 +568,45 @@ func TestLease(t *testing.T) {
 	}
 	release()
 }
+
+// TryLease: one holder at a time, in this process (both dialects) and across processes
+// (PostgreSQL, where a second store stands for another replica).
+func TestTryLease(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	release, ok, err := s.TryLease(ctx, "poll.news")
+	if err != nil || !ok {
+		t.Fatalf("first TryLease: %v, %v; want it held", ok, err)
+	}
+	if _, ok, err := s.TryLease(ctx, "poll.news"); err != nil || ok {
+		t.Fatalf("second TryLease while held: %v, %v; want refused", ok, err)
+	}
+	other, ok, err := s.TryLease(ctx, "poll.other")
+	if err != nil || !ok {
+		t.Fatalf("another name: %v, %v; want it held", ok, err)
+	}
+	other()
+	if s.Dialect() == Postgres {
+		s2, err := Open(ctx, testURLOf(t, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		if _, ok, err := s2.TryLease(ctx, "poll.news"); err != nil || ok {
+			t.Fatalf("TryLease from another replica while held: %v, %v; want refused", ok, err)
+		}
+		release()
+		again, ok, err := s2.TryLease(ctx, "poll.news")
+		if err != nil || !ok {
+			t.Fatalf("other replica after release: %v, %v; want it held", ok, err)
+		}
+		again()
+		return
+	}
+	release()
+	again, ok, err := s.TryLease(ctx, "poll.news")
+	if err != nil || !ok {
+		t.Fatalf("after release: %v, %v; want it held", ok, err)
+	}
+	again()
+}
