@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -193,6 +194,7 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 		queues[matrixQueue] = river.QueueConfig{MaxWorkers: 2}
 	}
 	cfg := &river.Config{
+		ID:      replicaID(),
 		Logger:  quiet(e.log),
 		Workers: workers,
 		Queues:  queues,
@@ -217,8 +219,19 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 	if err != nil {
 		return nil, fmt.Errorf("job engine: %w", err)
 	}
+	e.log.Info("job engine replica id", "replica_id", cfg.ID)
 	e.client = client
 	return client, nil
+}
+
+// replicaID names this process in the job engine (river_leader.leader_id names the
+// leader), so that an operator can tell which replica leads: host-pid.
+func replicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "vigil"
+	}
+	return fmt.Sprintf("%.80s-%d", host, os.Getpid())
 }
 
 // quiet is the engine's logger for River: River's routine messages are debug detail to
