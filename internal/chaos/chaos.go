@@ -157,7 +157,11 @@ type SourceHealth struct {
 // Sources runs `vigil sources --output json` and returns the sources by name. It may run
 // while the daemon runs on the same database.
 func Sources(ctx context.Context, binary, config string) (map[string]SourceHealth, error) {
-	out, err := CLI(ctx, binary, config, "sources", "--output", "json")
+	return sources(ctx, binary, config, nil)
+}
+
+func sources(ctx context.Context, binary, config string, env []string) (map[string]SourceHealth, error) {
+	out, err := cli(ctx, binary, config, env, "sources", "--output", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -184,13 +188,17 @@ type Output struct {
 // CLI runs a one-shot vigil command with --config and returns what it printed and its
 // exit code; only a command that could not run is an error.
 func CLI(ctx context.Context, binary, config string, args ...string) (Output, error) {
+	return cli(ctx, binary, config, nil, args...)
+}
+
+func cli(ctx context.Context, binary, config string, env []string, args ...string) (Output, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, binary, append(args, "--config", config)...)
 	cmd.Dir = filepath.Dir(config)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = daemonEnv(nil)
+	cmd.Env = daemonEnv(env)
 	err := cmd.Run()
 	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	var ee *exec.ExitError

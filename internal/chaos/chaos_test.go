@@ -2,11 +2,15 @@ package chaos
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/vigilbot/vigil/internal/pgtest"
 )
 
 // The binary is built once for every test of the package.
@@ -131,5 +135,69 @@ func TestFeedFaults(t *testing.T) {
 	}
 	if res.ControlN > 0 && res.ControlOK < res.ControlN {
 		t.Errorf("control feed: %d of %d items alerted during the faults", res.ControlOK, res.ControlN)
+	}
+}
+
+// failoverBound is the generous fail-over limit a test fails on; the target is 20 s
+// (docs/HA.md), which a loaded CI machine may miss without anything being wrong.
+const (
+	failoverTarget = 20 * time.Second
+	failoverBound  = time.Minute
+)
+
+// TestReplicaFailover runs two and then three replicas on one PostgreSQL database and
+// kills the leader with SIGKILL while it polls a feed (its request held open), once per
+// survivor to spare: another replica must lead and poll within the bound, and every
+// matching item must be alerted across the survivors' terminals. Duplicates are
+// reported, not failed: the terminal has no idempotency key.
+func TestReplicaFailover(t *testing.T) {
+	skipUnderRace(t)
+	t.Parallel()
+	for _, n := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d replicas", n), func(t *testing.T) {
+			db := pgtest.Fresh(t)
+			bin := vigil(t)
+			res, err := Failover(t.Context(), FailoverOptions{
+				Binary: bin, Dir: t.TempDir(), DatabaseURL: db, Replicas: n, Kills: n - 1, Log: logWriter{t},
+			})
+			if res != nil {
+				var b strings.Builder
+				res.Report(&b)
+				t.Log("\n" + b.String())
+			}
+			if err != nil {
+				if res != nil {
+					t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
+				}
+				t.Fatal(err)
+			}
+			if got, want := len(res.Kills), n-1; got != want {
+				t.Errorf("leader kills: got %d, want %d", got, want)
+			}
+			for _, k := range res.Kills {
+				switch {
+				case k.Resumed > failoverBound:
+					t.Errorf("kill %d: polling resumed %s after the leader died, want within %s (target %s)", k.N, k.Resumed, failoverBound, failoverTarget)
+				case k.Resumed > failoverTarget:
+					t.Logf("kill %d: polling resumed after %s: above the %s target (not failed: the machine may be loaded)", k.N, k.Resumed, failoverTarget)
+				}
+			}
+			if len(res.Lost) > 0 {
+				t.Errorf("lost %d matching items: %v", len(res.Lost), res.Lost)
+			}
+			if len(res.Injected) > 0 {
+				t.Errorf("alerted %d items that do not match: %v", len(res.Injected), res.Injected)
+			}
+			if res.Alerted+len(res.Queued) != res.Matching {
+				t.Errorf("alerted %d + queued %d, want %d matching items", res.Alerted, len(res.Queued), res.Matching)
+			}
+			if res.Matching == 0 {
+				t.Errorf("the feeds published no matching item: the run proves nothing")
+			}
+			for _, f := range res.Failures {
+				t.Errorf("%s", f)
+			}
+			t.Logf("duplicates: %d", res.Duplicates)
+		})
 	}
 }

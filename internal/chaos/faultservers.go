@@ -179,7 +179,7 @@ func (f *Fault) start(ca *tls.Config) error {
 
 // healthyFeed is what a cleared fault serves.
 func healthyFeed(name string) []byte {
-	return renderFeed(name, []Item{{ID: name + "-000001", Added: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}})
+	return renderFeed(name, []Item{{ID: name + "-000001", Added: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}, false)
 }
 
 func (f *Fault) serve(w http.ResponseWriter, r *http.Request) {

@@ -59,7 +59,14 @@ type Stream struct {
 	stop     chan struct{}
 	stopped  chan struct{}
 	running  bool
+	gate     Gate
+	short    bool
 }
+
+// Gate decides, for each request as it arrives, whether to hold it: a non-nil channel
+// holds the request until the channel is closed (then it is answered) or the client goes
+// away.
+type Gate func(r *http.Request) <-chan struct{}
 
 // NewStream starts an empty stream feed; items are named prefix-NNNNNN.
 func NewStream(prefix string, seed uint64) *Stream {
@@ -159,12 +166,42 @@ func (s *Stream) RequestsSince(t time.Time) []time.Time {
 	return out
 }
 
+// ShortLeads gives each item a two-word description. Vigil joins a story from another
+// outlet to an earlier near-duplicate, judged on the title and first sentence when they
+// hold 15 words or more; the stream's items differ only in their ids, so streams polled
+// as separate sources must stay under that, or their items join each other's alerts.
+func (s *Stream) ShortLeads() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.short = true
+}
+
+// SetGate makes g decide about every later request; nil holds none.
+func (s *Stream) SetGate(g Gate) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate = g
+}
+
 func (s *Stream) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, time.Now())
 	close(s.hit)
 	s.hit = make(chan struct{})
+	gate := s.gate
+	s.mu.Unlock()
+	if gate != nil {
+		if held := gate(r); held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
+	s.mu.Lock()
 	items := append([]Item(nil), s.items...)
+	short := s.short
 	s.mu.Unlock()
 
 	etag := `"` + s.prefix + "-" + strconv.Itoa(len(items)) + `"`
@@ -174,11 +211,12 @@ func (s *Stream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-	_, _ = w.Write(renderFeed(s.prefix, items))
+	_, _ = w.Write(renderFeed(s.prefix, items, short))
 }
 
-// renderFeed is an RSS 2.0 document of the items, newest first.
-func renderFeed(title string, items []Item) []byte {
+// renderFeed is an RSS 2.0 document of the items, newest first; short gives each item a
+// two-word description.
+func renderFeed(title string, items []Item, short bool) []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	b.WriteString(`<rss version="2.0"><channel><title>` + html.EscapeString(title) + `</title><link>http://news.chaos.test/</link>` + "\n")
@@ -190,8 +228,12 @@ func renderFeed(title string, items []Item) []byte {
 			titles = matchingTitles
 		}
 		t := fmt.Sprintf(titles[n%len(titles)], it.ID)
+		desc := "Story " + it.ID + " as the wire tells it."
+		if short {
+			desc = "Story " + it.ID + "."
+		}
 		fmt.Fprintf(&b, "<item><title>%s</title><link>http://news.chaos.test/story/%s</link><guid isPermaLink=\"false\">%s</guid><description>%s</description><pubDate>%s</pubDate></item>\n",
-			html.EscapeString(t), it.ID, it.ID, html.EscapeString("Story "+it.ID+" as the wire tells it."), it.Added.UTC().Format(time.RFC1123Z))
+			html.EscapeString(t), it.ID, it.ID, html.EscapeString(desc), it.Added.UTC().Format(time.RFC1123Z))
 	}
 	b.WriteString("</channel></rss>\n")
 	return []byte(b.String())
