@@ -201,3 +201,45 @@ func TestReplicaFailover(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaDeliveryKill runs two replicas posting to a fake Slack, holds the post of a
+// new alert open and kills with SIGKILL the replica that sent it: a survivor must post
+// the alert (once River has rescued the dead replica's delivery job), and an item
+// published just after the kill must be posted without waiting for that rescue.
+// Duplicates are reported, not failed: Slack has no idempotency key.
+func TestReplicaDeliveryKill(t *testing.T) {
+	skipUnderRace(t)
+	t.Parallel()
+	db := pgtest.Fresh(t)
+	bin := vigil(t)
+	res, err := DeliveryKills(t.Context(), DeliveryKillOptions{
+		Binary: bin, Dir: t.TempDir(), DatabaseURL: db, Replicas: 2, Log: logWriter{t},
+	})
+	if res != nil {
+		var b strings.Builder
+		res.Report(&b)
+		t.Log("\n" + b.String())
+	}
+	if err != nil {
+		if res != nil {
+			t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
+		}
+		t.Fatal(err)
+	}
+	if len(res.Kills) != 1 {
+		t.Fatalf("kills: got %d, want 1", len(res.Kills))
+	}
+	if len(res.Lost) > 0 {
+		t.Errorf("alerts never posted: %v", res.Lost)
+	}
+	if res.Posted != res.Items || res.Items == 0 {
+		t.Errorf("posted %d of %d items, want all", res.Posted, res.Items)
+	}
+	if k := res.Kills[0]; !k.WasLeader && k.AfterPosted > failoverBound {
+		t.Errorf("with the leader alive, %s was posted %s after its publication, want within %s", k.After, k.AfterPosted, failoverBound)
+	}
+	for _, f := range res.Failures {
+		t.Errorf("%s", f)
+	}
+	t.Logf("duplicates: %d answered, %d posts cut by the kill", res.Duplicates, res.Cut)
+}
