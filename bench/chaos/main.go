@@ -10,6 +10,14 @@
 // one daemon against every feed fault at once, clears them after -fault-for and measures
 // how soon each source recovers. Everything listens on 127.0.0.1, except that the DNS
 // fault asks the system's resolver for a name under .invalid (-dns=false leaves it out).
+//
+// With a PostgreSQL server (-postgres, default $VIGIL_TEST_POSTGRES) it then runs
+// -replicas replicas on fresh databases: -failover-runs times it kills the leader with
+// SIGKILL in the middle of a poll until one replica is left, and measures how soon
+// another leads and polls; then it kills replicas while their Slack post is held open
+// (-delivery-kills) and waits for the survivors to post. Only those runs:
+//
+//	go run -tags goolm ./bench/chaos -kills 0 -faults=false -replicas 3 -failover-runs 5
 package main
 
 import (
@@ -19,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,17 +42,23 @@ func main() {
 	faultFor := flag.Duration("fault-for", 100*time.Second, "how long the faults stay on before they clear")
 	dns := flag.Bool("dns", true, "include the DNS fault (a query to the system's resolver)")
 	keep := flag.Bool("keep", false, "keep the work directory (configs, databases)")
+	var ha haOptions
+	flag.StringVar(&ha.postgres, "postgres", os.Getenv("VIGIL_TEST_POSTGRES"), "a PostgreSQL server (postgres://…, allowed to create databases) for the replica runs; empty: skip them")
+	flag.IntVar(&ha.replicas, "replicas", 3, "replicas on one database in the replica runs")
+	flag.IntVar(&ha.runs, "failover-runs", 3, "fail-over runs, each on a fresh database, each killing the leader mid-poll replicas-1 times")
+	flag.IntVar(&ha.deliveryKills, "delivery-kills", 1, "replicas killed while their Slack post is held open (at most replicas-1; 0: skip)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *kills, *seed, *drain, *faults, *faultFor, *dns, *keep); err != nil {
+	ha.seed = *seed
+	if err := run(ctx, *kills, *seed, *drain, *faults, *faultFor, *dns, *keep, ha); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, kills int, seed uint64, drain time.Duration, faults bool, faultFor time.Duration, dns, keep bool) error {
+func run(ctx context.Context, kills int, seed uint64, drain time.Duration, faults bool, faultFor time.Duration, dns, keep bool, ha haOptions) error {
 	dir, err := os.MkdirTemp("", "vigil-chaos-")
 	if err != nil {
 		return err
@@ -97,8 +112,95 @@ func run(ctx context.Context, kills int, seed uint64, drain time.Duration, fault
 		}
 		failed = failed || !res.Alive
 	}
+	if ha.postgres != "" && ha.replicas > 1 {
+		broken, err := replicaRuns(ctx, bin, dir, ha)
+		if err != nil {
+			return err
+		}
+		failed = failed || broken
+	}
 	if failed {
 		return fmt.Errorf("a promise was broken: see the figures")
 	}
 	return nil
+}
+
+type haOptions struct {
+	postgres                      string
+	replicas, runs, deliveryKills int
+	seed                          uint64
+}
+
+// replicaRuns runs the fail-over and delivery-kill runs on fresh databases and prints
+// their figures and a summary of the fail-over times; it reports whether a promise broke.
+func replicaRuns(ctx context.Context, bin, dir string, ha haOptions) (bool, error) {
+	broken := false
+	var elected, resumed []time.Duration
+	for n := 1; n <= ha.runs; n++ {
+		db, drop, err := chaos.FreshDatabase(ctx, ha.postgres)
+		if err != nil {
+			return broken, err
+		}
+		rdir, err := os.MkdirTemp(dir, "failover-")
+		if err != nil {
+			drop()
+			return broken, err
+		}
+		res, err := chaos.Failover(ctx, chaos.FailoverOptions{
+			Binary: bin, Dir: rdir, DatabaseURL: db, Replicas: ha.replicas, Kills: ha.replicas - 1,
+			Seed: ha.seed, WaitForRescue: true, Drain: 3 * time.Minute, Log: os.Stderr,
+		})
+		drop()
+		if res != nil {
+			res.Report(os.Stdout)
+			fmt.Println()
+			for _, k := range res.Kills {
+				elected, resumed = append(elected, k.Elected), append(resumed, k.Resumed)
+			}
+		}
+		if err != nil {
+			if res != nil {
+				fmt.Fprintln(os.Stderr, strings.Join(res.StderrTail, "\n"))
+			}
+			return true, fmt.Errorf("fail-over run %d: %w", n, err)
+		}
+		broken = broken || len(res.Lost) > 0 || len(res.Injected) > 0 || len(res.Failures) > 0
+	}
+	if len(resumed) > 0 {
+		fmt.Printf("Fail-over over %d leader kills: new leader %s; polling resumed %s\n\n", len(resumed), spread(elected), spread(resumed))
+	}
+	if ha.deliveryKills > 0 {
+		db, drop, err := chaos.FreshDatabase(ctx, ha.postgres)
+		if err != nil {
+			return broken, err
+		}
+		defer drop()
+		ddir, err := os.MkdirTemp(dir, "delivery-")
+		if err != nil {
+			return broken, err
+		}
+		res, err := chaos.DeliveryKills(ctx, chaos.DeliveryKillOptions{
+			Binary: bin, Dir: ddir, DatabaseURL: db, Replicas: ha.replicas, Kills: ha.deliveryKills,
+			Seed: ha.seed, RescueWithin: 15 * time.Minute, Log: os.Stderr,
+		})
+		if res != nil {
+			res.Report(os.Stdout)
+		}
+		if err != nil {
+			if res != nil {
+				fmt.Fprintln(os.Stderr, strings.Join(res.StderrTail, "\n"))
+			}
+			return true, fmt.Errorf("delivery-kill run: %w", err)
+		}
+		broken = broken || len(res.Lost) > 0 || len(res.Failures) > 0
+	}
+	return broken, nil
+}
+
+// spread is the least, median and largest of ds.
+func spread(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	r := func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+	return fmt.Sprintf("min %s, median %s, max %s (n=%d)", r(s[0]), r(s[len(s)/2]), r(s[len(s)-1]), len(s))
 }

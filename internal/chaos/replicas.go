@@ -687,3 +687,28 @@ func waitForEvery(ctx context.Context, limit, interval time.Duration, cond func(
 		}
 	}
 }
+
+// FreshDatabase creates an empty database on the PostgreSQL server of base (a
+// postgres:// URL with the rights to create one) and returns its URL and a func that
+// drops it. Tests use internal/pgtest instead; this is for bench/chaos.
+func FreshDatabase(ctx context.Context, base string) (string, func(), error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("database URL: %w", err)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	name := fmt.Sprintf("vigil_chaos_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	drop := func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
