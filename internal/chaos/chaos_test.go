@@ -155,6 +155,7 @@ func TestReplicaFailover(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d replicas", n), func(t *testing.T) {
+			t.Parallel()
 			db := pgtest.Fresh(t)
 			bin := vigil(t)
 			res, err := Failover(t.Context(), FailoverOptions{

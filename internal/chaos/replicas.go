@@ -29,6 +29,9 @@ const (
 	sqlPGItemPosts = `SELECT p.id, EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id)
 FROM posts p JOIN alerts a ON a.id = p.alert_id WHERE a.channel = $1 AND a.event_key LIKE $2`
 	sqlPGPostJobs = `SELECT state::text FROM river_job WHERE kind = 'deliver' AND (args->>'post_id')::bigint = $1`
+	// The polls still marked running, and the replicas that took them.
+	sqlRunningPolls = `SELECT args->>'source', COALESCE(attempted_by[array_length(attempted_by, 1)], '')
+FROM river_job WHERE kind = 'poll_source' AND state = 'running' ORDER BY 1`
 )
 
 // Replica is one `vigil run` of a cluster, with its own output.
@@ -615,10 +618,52 @@ func (c *Cluster) killLeaderMidPoll(ctx context.Context, streams []*Stream, offs
 		return k.Elected > 0 && all, nil
 	})
 	if err != nil {
-		return k, fmt.Errorf("after killing the leader (pid %d): new leader after %s, first poll after %s, every feed polled: %v: %w",
-			k.Leader, k.Elected, k.Resumed, k.AllPolled > 0, err)
+		var idle []string
+		for i, s := range streams {
+			if len(s.RequestsSince(killed)) == 0 {
+				idle = append(idle, fmt.Sprintf("news-%d", i+1))
+			}
+		}
+		return k, fmt.Errorf("after killing the leader (pid %d): new leader after %s, first poll after %s; feeds not polled again: %v (%w); poll jobs still marked running: %s",
+			k.Leader, orNone(k.Elected), orNone(k.Resumed), idle, err, c.runningPolls(ctx))
 	}
 	return k, nil
+}
+
+// runningPolls describes the poll jobs marked running, and who took them.
+func (c *Cluster) runningPolls(ctx context.Context) string {
+	rows, err := c.db.QueryContext(ctx, sqlRunningPolls)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var source, by string
+		if err := rows.Scan(&source, &by); err != nil {
+			return err.Error()
+		}
+		dead := ""
+		if i := strings.LastIndexByte(by, '-'); i >= 0 {
+			if pid, err := strconv.Atoi(by[i+1:]); err == nil {
+				if r := c.byPID(pid); r != nil && !r.Alive() {
+					dead = " (killed)"
+				}
+			}
+		}
+		out = append(out, source+" by "+by+dead)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+func orNone(d time.Duration) string {
+	if d == 0 {
+		return "none yet"
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 func (c *Cluster) stderrTail(n int) []string {
