@@ -219,7 +219,9 @@ func (e *engine) newClient(withSchedule bool) (*river.Client[*sql.Tx], error) {
 	if err != nil {
 		return nil, fmt.Errorf("job engine: %w", err)
 	}
-	e.log.Info("job engine replica id", "replica_id", cfg.ID)
+	if withSchedule {
+		e.log.Info("job engine replica id", "replica_id", cfg.ID)
+	}
 	e.client = client
 	return client, nil
 }
