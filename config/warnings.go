@@ -35,6 +35,10 @@ func (c *Config) warnings(now time.Time) []string {
 		ws = append(ws, "database: url holds a password written in the configuration file; "+
 			`write the password, or the whole URL, as "${VAR}"`)
 	}
+	if p := databasePassword(c.Database.URL); p != "" && len(p) < minPasswordLength {
+		ws = append(ws, fmt.Sprintf("database: the password in url is only %d characters; use a long random one "+
+			"(Vigil masks it wherever it appears in logs and errors, so a word as password masks that word too)", len(p)))
+	}
 	for i, s := range c.Sources {
 		at := fmt.Sprintf("sources[%d]", i)
 		if s.Name != "" {
@@ -85,6 +89,21 @@ func pollWarning(at, key, spec string, now time.Time) string {
 	return fmt.Sprintf("%s: %s %q polls every %s, more often than once a minute; "+
 		"a source rarely changes that fast, and its server may throttle or block Vigil",
 		at, key, spec, Duration(every))
+}
+
+// minPasswordLength is the shortest database password that draws no warning.
+const minPasswordLength = 12
+
+// databasePassword is the password in a PostgreSQL URL's user info or query, or "".
+func databasePassword(raw string) string {
+	if !urlHasPassword(raw) {
+		return ""
+	}
+	u, _ := url.Parse(raw)
+	if p, ok := u.User.Password(); ok && p != "" {
+		return p
+	}
+	return u.Query().Get("password")
 }
 
 // urlHasPassword reports whether a PostgreSQL URL carries a password, in its user info or

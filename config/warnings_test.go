@@ -53,6 +53,7 @@ func TestWarningsSecrets(t *testing.T) {
 	t.Setenv("VIGIL_TEST_REST", "WARNCANARY-77")
 	t.Setenv("VIGIL_TEST_DB_PASSWORD", canary)
 	t.Setenv("VIGIL_TEST_DB_URL", "postgres://vigil:"+canary+"@db/vigil")
+	t.Setenv("VIGIL_TEST_WEAK", "vigil")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "token")
 	if err := os.WriteFile(file, []byte(canary+"\n"), 0o600); err != nil {
@@ -90,6 +91,10 @@ func TestWarningsSecrets(t *testing.T) {
 		{"database password from the environment", "database:\n  url: postgres://vigil:${VIGIL_TEST_DB_PASSWORD}@db/vigil\n", nil},
 		{"database url from the environment", "database:\n  url: ${VIGIL_TEST_DB_URL}\n", nil},
 		{"database without a password", "database:\n  url: postgresql://vigil@db/vigil\n", nil},
+		{"database short password", "database:\n  url: postgres://vigil:${VIGIL_TEST_WEAK}@db/vigil\n",
+			[]string{"database: the password in url is only 5 characters; use a long random one"}},
+		{"database short password inline", "database:\n  url: postgres://db/vigil?password=vigil\n",
+			[]string{"database: url holds a password written", "database: the password in url is only 5 characters"}},
 		{"sqlite", "database:\n  url: sqlite:///var/lib/vigil/vigil.db\n", nil},
 	}
 	for _, tt := range tests {
