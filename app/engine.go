@@ -39,6 +39,12 @@ type bodyFetcher interface {
 	FetchBody(ctx context.Context, it *watchers.Item) error
 }
 
+// optionalBodies is a bodyFetcher that may be set to fetch nothing (a feed without
+// fetch_article), whose items need no look-up.
+type optionalBodies interface {
+	FetchesArticles() bool
+}
+
 // sender posts a rendered alert message to a channel — a new message, an edit
 // (Message.EditOf) or a thread reply (Message.ThreadOf) — and returns the platform's
 // reference to the message.
@@ -511,7 +517,7 @@ func (e *engine) record(ctx context.Context, src watchers.Source, p poller, f fe
 	if bf, ok := p.(bodyFetcher); ok && alerting && m.Len() > 0 {
 		e.fetchBodies(ctx, src.Name, bf, items[firstAlerting:])
 	}
-	if alerting {
+	if alerting && len(items) > 0 { // not for a 304, most polls
 		if err := e.fps.refresh(ctx, e.store, e.now()); err != nil {
 			return res, err
 		}
@@ -813,6 +819,9 @@ func unmuted(a watchers.Alert, mutes map[string]watchers.Mute) watchers.Alert {
 // fetchBodies fetches the full text of the items the store has not seen. A failure leaves
 // the item with its title and abstract, logged: it is still matched on those.
 func (e *engine) fetchBodies(ctx context.Context, source string, bf bodyFetcher, items []watchers.Item) {
+	if o, ok := bf.(optionalBodies); ok && !o.FetchesArticles() {
+		return
+	}
 	for i := range items {
 		seen, err := e.store.ItemSeen(ctx, items[i].Source, items[i].SeenKey())
 		if err != nil || seen {

@@ -19,6 +19,11 @@ const articleAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 // maxArticleNodes bounds the work of extracting an article from one page.
 const maxArticleNodes = 100_000
 
+// FetchesArticles reports whether FetchBody fetches anything: whether the source was made
+// with FetchArticle. Callers skip their own work per item (a look-up of whether it is
+// new) for the sources that do not.
+func (s *Source) FetchesArticles() bool { return s.opts.FetchArticle }
+
 // FetchBody, for a source with FetchArticle set, fetches the page an item links to,
 // within the Fetcher's limits and the source's address policy, and sets the item's Body
 // to the page's main text and adds the page's links to its Links. It does nothing for
