@@ -9,10 +9,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -77,23 +79,23 @@ func Scan(ctx context.Context, opts Options, so ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	results, err := e.pollAll(ctx, sources, so.All, so.DryRun)
+	if err != nil {
+		return err
+	}
 	var (
 		alerts []watchers.Alert
 		jobIDs []int64
 		failed []string
 	)
-	for _, s := range sources {
-		res, err := e.poll(ctx, s.Name, so.All, so.DryRun)
+	for _, r := range results {
 		var se *sourceError
-		if errors.As(err, &se) {
+		if errors.As(r.err, &se) {
 			failed = append(failed, se.Error())
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		alerts = append(alerts, res.Alerts...)
-		jobIDs = append(jobIDs, res.JobIDs...)
+		alerts = append(alerts, r.res.Alerts...)
+		jobIDs = append(jobIDs, r.res.JobIDs...)
 	}
 	if len(jobIDs) > 0 {
 		if err := e.drain(ctx, client, jobIDs, so.DeliveryWait); err != nil {
@@ -107,6 +109,90 @@ func Scan(ctx context.Context, opts Options, so ScanOptions) error {
 		return fmt.Errorf("%d of %d sources failed:\n  %s", len(failed), len(sources), strings.Join(failed, "\n  "))
 	}
 	return nil
+}
+
+// scanConcurrency is how many sources a scan polls at once. A poll mostly waits: for
+// the network, then for its turn at the database, where polls record one at a time;
+// meanwhile the others fetch and parse on the other cores. Per-host politeness still
+// holds (the fetcher's limits), and the sources are taken in an order that puts
+// consecutive ones on different hosts.
+const scanConcurrency = 16
+
+// polled is one source's poll in a scan.
+type polled struct {
+	res pollResult
+	err error // a *sourceError when the source failed
+}
+
+// pollAll polls the sources, scanConcurrency at a time, and returns their results in
+// the order of sources. Any other error than a source's stops the scan and is returned.
+func (e *engine) pollAll(ctx context.Context, sources []watchers.Source, all, dryRun bool) ([]polled, error) {
+	out := make([]polled, len(sources))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		order = byHostTurns(sources)
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fatal error
+	)
+	for range min(scanConcurrency, len(sources)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				k := int(next.Add(1) - 1)
+				if k >= len(order) {
+					return
+				}
+				i := order[k]
+				res, err := e.poll(ctx, sources[i].Name, all, dryRun)
+				out[i] = polled{res: res, err: err}
+				var se *sourceError
+				if err != nil && !errors.As(err, &se) {
+					mu.Lock()
+					if fatal == nil {
+						fatal = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if fatal != nil {
+		return nil, fatal
+	}
+	return out, ctx.Err()
+}
+
+// byHostTurns returns the indexes of sources in turns over their hosts: every host's
+// first source, then every host's second, and so on, so that sources polled together are
+// on different hosts and none waits for another's politeness interval.
+func byHostTurns(sources []watchers.Source) []int {
+	var (
+		hosts  []string
+		byHost = map[string][]int{}
+	)
+	for i, s := range sources {
+		h := ""
+		if u, err := url.Parse(s.URL); err == nil {
+			h = strings.ToLower(u.Host)
+		}
+		if _, ok := byHost[h]; !ok {
+			hosts = append(hosts, h)
+		}
+		byHost[h] = append(byHost[h], i)
+	}
+	order := make([]int, 0, len(sources))
+	for turn := 0; len(order) < len(sources); turn++ {
+		for _, h := range hosts {
+			if idx := byHost[h]; turn < len(idx) {
+				order = append(order, idx[turn])
+			}
+		}
+	}
+	return order
 }
 
 // drain runs the job engine until the given jobs have finished or wait has passed.
@@ -126,23 +212,19 @@ func (e *engine) drain(ctx context.Context, client *river.Client[*sql.Tx], ids [
 // or wait has passed; jobs still pending then are left to the daemon.
 func (e *engine) waitJobs(ctx context.Context, client *river.Client[*sql.Tx], ids []int64, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
-	pending := slices.Clone(ids)
+	// Jobs are worked about in the order they were enqueued: look at the first one still
+	// pending until it is done, then at the next. (Asking after every pending job at each
+	// look cost a query per job per look, and held the database the workers need.)
+	pending := ids
 	for len(pending) > 0 {
-		next := pending[:0]
-		for _, id := range pending {
-			job, err := client.JobGet(ctx, id)
-			if err != nil {
-				return fmt.Errorf("delivery job %d: %w", id, err)
-			}
-			switch job.State {
-			case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-			default:
-				next = append(next, id)
-			}
+		job, err := client.JobGet(ctx, pending[0])
+		if err != nil {
+			return fmt.Errorf("delivery job %d: %w", pending[0], err)
 		}
-		pending = next
-		if len(pending) == 0 {
-			break
+		switch job.State {
+		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			pending = pending[1:]
+			continue
 		}
 		if time.Now().After(deadline) {
 			e.log.Warn("deliveries still pending; the daemon will retry them", "pending", len(pending))
