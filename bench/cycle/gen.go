@@ -153,7 +153,10 @@ func genEntity(r *rand.Rand) entity {
 				acr.WriteByte(c)
 			}
 		}
-		if acr.Len() >= 3 {
+		// Not an acronym that spells a word of the generated prose ("THIS"): "This"
+		// opening a sentence counts for it, as the matcher is meant to, and the list
+		// would name every story.
+		if acr.Len() >= 3 && !vocabulary[strings.ToLower(acr.String())] {
 			e.Aliases = append(e.Aliases, acr.String())
 		}
 	}
@@ -211,6 +214,17 @@ Poland Ukraine Finland Sweden Norway Israel Egypt Nigeria Kenya`)
 	sections = strings.Fields(`world business markets technology politics economy asia europe
 energy security trade industry`)
 )
+
+// vocabulary is every word the generated prose uses, lower-cased.
+var vocabulary = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ws := range [][]string{commonWords, topicWords, countries, sections, places} {
+		for _, w := range ws {
+			m[strings.ToLower(w)] = true
+		}
+	}
+	return m
+}()
 
 // writer builds news text deterministically from one random stream.
 type writer struct {
