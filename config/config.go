@@ -110,7 +110,16 @@ type Channel struct {
 	ID      string  `yaml:"id,omitempty"` // PLATFORM:ID with platform console, slack or matrix
 	Watches []Watch `yaml:"watches,omitempty"`
 	SLA     string  `yaml:"sla,omitempty"` // overrides triage.sla for this channel
+	// Passing is where the channel's passing-mention alerts go: PassingDigest or
+	// PassingAlert; empty leaves the setting made by chat command.
+	Passing string `yaml:"passing,omitempty"`
 }
+
+// Where a channel's passing-mention alerts go (channels[].passing).
+const (
+	PassingDigest = "digest" // held for the channel's digest only
+	PassingAlert  = "alert"  // alerted like any other alert
+)
 
 // Watch is an entity watched in a channel.
 type Watch struct {

@@ -95,11 +95,13 @@ func (v *validator) triage(c *Config) {
 		v.add("triage.timezone", "triage: timezone %q is not an IANA time zone such as UTC or Europe/Berlin", tz)
 	}
 	for i, ch := range c.Channels {
-		if ch.SLA == "" {
-			continue
+		if ch.SLA != "" {
+			if _, err := ParseSLA(ch.SLA); err != nil {
+				v.add(fmt.Sprintf("channels[%d].sla", i), "channels[%d] (%s): sla: %v", i, ch.ID, err)
+			}
 		}
-		if _, err := ParseSLA(ch.SLA); err != nil {
-			v.add(fmt.Sprintf("channels[%d].sla", i), "channels[%d] (%s): sla: %v", i, ch.ID, err)
+		if p := ch.Passing; p != "" && p != PassingDigest && p != PassingAlert {
+			v.add(fmt.Sprintf("channels[%d].passing", i), "channels[%d] (%s): passing %q is not %s or %s", i, ch.ID, p, PassingDigest, PassingAlert)
 		}
 	}
 }
