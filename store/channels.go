@@ -18,9 +18,9 @@ const (
 (SELECT 1 FROM channel_settings c2 WHERE c2.channel = ?)`
 )
 
-// MoveChannel moves a channel's watches, mutes and settings to another channel (a Matrix
-// room upgraded to a new room, an alias resolved to its room id). What the new channel
-// already has is kept; moving again does nothing.
+// MoveChannel moves a channel's watches, mutes and settings (digest, passing mentions,
+// SLA) to another channel (a Matrix room upgraded to a new room, an alias resolved to its
+// room id). What the new channel already has is kept; moving again does nothing.
 func (s *Store) MoveChannel(ctx context.Context, from, to string) error {
 	if from == to {
 		return nil

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +16,10 @@ ON CONFLICT (channel) DO UPDATE SET digest = excluded.digest, digest_at = exclud
 digest_tz = excluded.digest_tz, next_digest = 0`
 	sqlUpsertPassing = `INSERT INTO channel_settings (channel, passing, next_digest) VALUES (?, ?, 0)
 ON CONFLICT (channel) DO UPDATE SET passing = excluded.passing, next_digest = 0`
+	sqlUpsertSLA = `INSERT INTO channel_settings (channel, sla) VALUES (?, ?)
+ON CONFLICT (channel) DO UPDATE SET sla = excluded.sla`
+	sqlSelectSLA     = `SELECT sla FROM channel_settings WHERE channel = ?`
+	sqlSelectOwnSLAs = `SELECT channel, sla FROM channel_settings WHERE sla <> ''`
 	sqlSelectDigest  = `SELECT channel, digest, digest_at, digest_tz, passing, next_digest FROM channel_settings`
 	sqlSetNextDigest = `UPDATE channel_settings SET next_digest = ? WHERE channel = ?`
 	// Channels whose digest is due, whose next digest is still to be computed, or which
@@ -45,6 +51,47 @@ func (q queries) SetPassing(ctx context.Context, channel, passing string) error 
 		return fmt.Errorf("set passing mentions of %s: %w", channel, err)
 	}
 	return nil
+}
+
+// SetSLA sets a channel's own triage SLA as written ("2 business days", "4h", "off"); ""
+// removes it, so that the configured SLA applies. The caller validates it. Its digest is
+// left alone.
+func (q queries) SetSLA(ctx context.Context, channel, sla string) error {
+	if _, err := q.q.ExecContext(ctx, sqlUpsertSLA, channel, sla); err != nil {
+		return fmt.Errorf("set SLA of %s: %w", channel, err)
+	}
+	return nil
+}
+
+// SLA returns a channel's own triage SLA, "" when it has none.
+func (q queries) SLA(ctx context.Context, channel string) (string, error) {
+	var sla string
+	err := q.q.QueryRowContext(ctx, sqlSelectSLA, channel).Scan(&sla)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("SLA of %s: %w", channel, err)
+	}
+	return sla, nil
+}
+
+// OwnSLAs returns the own triage SLA of every channel that has one, by channel.
+func (q queries) OwnSLAs(ctx context.Context) (map[string]string, error) {
+	rows, err := q.q.QueryContext(ctx, sqlSelectOwnSLAs)
+	if err != nil {
+		return nil, fmt.Errorf("channel SLAs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var channel, sla string
+		if err := rows.Scan(&channel, &sla); err != nil {
+			return nil, fmt.Errorf("channel SLAs: %w", err)
+		}
+		out[channel] = sla
+	}
+	return out, rows.Err()
 }
 
 // Digest returns a channel's digest setting (DigestOff and PassingAlert when it has none).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -122,5 +123,72 @@ func TestPassingSetting(t *testing.T) {
 	}
 	if d, _ := s.Digest(ctx, "c"); d.Passing != watchers.PassingDigest || d.Mode != watchers.DigestHourly {
 		t.Errorf("after SetDigest: got %+v", d)
+	}
+}
+
+// A channel's own SLA is kept beside its digest settings without disturbing them (nor
+// making a digest due), "" removes it, and a channel move carries it.
+func TestChannelSLA(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if got, err := s.SLA(ctx, "c"); err != nil || got != "" {
+		t.Fatalf("SLA of a channel without settings: got %q, %v; want none", got, err)
+	}
+	if err := s.SetSLA(ctx, "c", "4h"); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.DueDigests(ctx, time.Now()); err != nil || len(due) != 0 {
+		t.Errorf("DueDigests after setting only the SLA: got %+v, %v; want none", due, err)
+	}
+	// The digest and passing settings leave the SLA alone, and the SLA them.
+	if err := s.SetDigest(ctx, "c", watchers.DigestDaily, "08:30", "Europe/Berlin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassing(ctx, "c", watchers.PassingDigest); err != nil {
+		t.Fatal(err)
+	}
+	next := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	if err := s.SetNextDigest(ctx, "c", next); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSLA(ctx, "c", "2 business days"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SLA(ctx, "c"); got != "2 business days" {
+		t.Errorf("SLA after setting the digest: got %q, want 2 business days", got)
+	}
+	d, err := s.Digest(ctx, "c")
+	if err != nil || d.Mode != watchers.DigestDaily || d.At != "08:30" || d.TZ != "Europe/Berlin" || d.Passing != watchers.PassingDigest || !d.Next.Equal(next) {
+		t.Errorf("digest after SetSLA: got %+v, %v; want daily 08:30 Europe/Berlin, passing digest, next %v", d, err, next)
+	}
+	if err := s.SetSLA(ctx, "d", "off"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSLA(ctx, "e", ""); err != nil {
+		t.Fatal(err)
+	}
+	own, err := s.OwnSLAs(ctx)
+	if want := map[string]string{"c": "2 business days", "d": "off"}; err != nil || !maps.Equal(own, want) {
+		t.Errorf("OwnSLAs: got %v, %v; want %v", own, err, want)
+	}
+
+	// A move carries the SLA; what the new channel already has is kept.
+	if err := s.MoveChannel(ctx, "c", "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SLA(ctx, "c2"); got != "2 business days" {
+		t.Errorf("SLA after the move: got %q, want 2 business days", got)
+	}
+	if err := s.MoveChannel(ctx, "d", "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SLA(ctx, "c2"); got != "2 business days" {
+		t.Errorf("SLA after a move onto a channel with settings: got %q, want its own kept", got)
+	}
+	if err := s.SetSLA(ctx, "c2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SLA(ctx, "c2"); got != "" {
+		t.Errorf("SLA after removing it: got %q, want none", got)
 	}
 }
