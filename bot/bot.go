@@ -36,6 +36,31 @@ type DigestStore interface {
 	Digest(ctx context.Context, channel string) (watchers.DigestSetting, error)
 }
 
+// SLASettings sets and shows a channel's triage SLA; the app implements it, reading a
+// value with the configuration's parser so that chat and the file accept the same forms.
+type SLASettings interface {
+	// SetSLA sets the channel's own SLA from what a user typed; "" removes it. A value
+	// that is not an SLA is a *UsageError, whose message is for the user.
+	SetSLA(ctx context.Context, channel, value string) (SLAInfo, error)
+	ChannelSLA(ctx context.Context, channel string) (SLAInfo, error)
+}
+
+// Where the SLA that applies to a channel comes from.
+const (
+	SLAFromDefault = "default" // triage.sla
+	SLAFromFile    = "file"    // the channel's sla in the configuration file
+	SLAFromChat    = "chat"    // the sla command
+)
+
+// SLAInfo is the triage SLA that applies to a channel.
+type SLAInfo struct {
+	SLA  string // as the configuration writes it: "1 business day", "4h", "off"
+	From string // SLAFromDefault, SLAFromFile or SLAFromChat
+	// File is the channel's sla in the configuration file, which applies again at every
+	// start; "" when the file sets none.
+	File string
+}
+
 // SourceLister lists the sources with their health; the store implements it.
 type SourceLister interface {
 	Sources(ctx context.Context) ([]watchers.Source, error)
@@ -82,7 +107,8 @@ type DocumentSearcher interface {
 	SearchDocuments(ctx context.Context, term string, limit int) ([]watchers.Item, error)
 }
 
-// Deps are what the Service works with. Preview, Alerts, Resolve and Documents may be nil.
+// Deps are what the Service works with. Preview, Alerts, Resolve, Documents and SLAs may
+// be nil.
 type Deps struct {
 	Watches   WatchStore
 	Mutes     MuteStore
@@ -94,6 +120,7 @@ type Deps struct {
 	Documents DocumentSearcher
 	SourceAdm SourceAdmin
 	Triage    Triage
+	SLAs      SLASettings
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -175,7 +202,7 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 			return Reply{Text: TriageRefusal, Failed: true}
 		}
 		return s.triage(ctx, req, cmd)
-	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest, VerbPassing:
+	case VerbAdd, VerbRemove, VerbMute, VerbUnmute, VerbDigest, VerbPassing, VerbSLA:
 		if !req.CanManage {
 			return Reply{Text: "Only this channel's managers may change its watches and mutes. Anyone may use list, sources and help.", Failed: true}
 		}
@@ -190,6 +217,8 @@ func (s *Service) Handle(ctx context.Context, req Request) Reply {
 			return s.digest(ctx, req, cmd)
 		case VerbPassing:
 			return s.passing(ctx, req, cmd)
+		case VerbSLA:
+			return s.sla(ctx, req, cmd)
 		default:
 			return s.unmute(ctx, req, cmd)
 		}
@@ -317,6 +346,58 @@ func (s *Service) passing(ctx context.Context, req Request, cmd Command) Reply {
 		return Reply{Text: fmt.Sprintf("Passing mentions are treated like any other alert again: this channel's alerts all come in %s (digest off to post them one by one).", digestWhen(d))}
 	}
 	return Reply{Text: "Passing mentions are posted like any other alert again. Any held back are sent in one last digest now."}
+}
+
+func (s *Service) sla(ctx context.Context, req Request, cmd Command) Reply {
+	if s.d.SLAs == nil {
+		return Reply{Text: "Triage is not available here.", Failed: true}
+	}
+	info, err := s.d.SLAs.SetSLA(ctx, req.Channel, cmd.Arg)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return Reply{Text: ue.Msg + "\n" + hints[VerbSLA], Failed: true}
+	}
+	if err != nil {
+		return s.failed(err, "set SLA", req)
+	}
+	var b strings.Builder
+	switch {
+	case cmd.Name == SLADefault:
+		b.WriteString("This channel now has the configured SLA: ")
+		if info.SLA == "off" {
+			b.WriteString("off, so no reminders")
+		} else {
+			b.WriteString(info.SLA)
+		}
+		if info.From == SLAFromFile {
+			b.WriteString(" (its sla in the configuration file).")
+		} else {
+			b.WriteString(" (triage.sla).")
+		}
+	case info.SLA == "off":
+		b.WriteString("SLA reminders are off in this channel; open still lists the undecided alerts.")
+	default:
+		fmt.Fprintf(&b, "Alerts here are now due for a decision within %s; one still undecided then gets a reminder in its thread. This applies to the alerts already open too.", info.SLA)
+	}
+	if info.From == SLAFromChat && info.File != "" {
+		fmt.Fprintf(&b, " The configuration file sets this channel's SLA to %s, which applies again at the next restart.", info.File)
+	}
+	return Reply{Text: b.String()}
+}
+
+// slaLine says in list which SLA applies to the channel, and where it comes from.
+func slaLine(info SLAInfo) string {
+	from := "the default"
+	switch info.From {
+	case SLAFromChat:
+		from = "set by chat command"
+	case SLAFromFile:
+		from = "set in the configuration file"
+	}
+	if info.SLA == "off" {
+		return fmt.Sprintf("SLA reminders are off here (%s).\n", from)
+	}
+	return fmt.Sprintf("Alerts here are due for a decision within %s (%s).\n", info.SLA, from)
 }
 
 func (s *Service) source(ctx context.Context, req Request, cmd Command) Reply {
@@ -554,6 +635,13 @@ func (s *Service) list(ctx context.Context, req Request) Reply {
 		case d.Mode == watchers.DigestDaily:
 			fmt.Fprintf(&b, "Alerts come in a daily digest at %s %s.\n", d.At, d.TZ)
 		}
+	}
+	if s.d.SLAs != nil {
+		info, err := s.d.SLAs.ChannelSLA(ctx, req.Channel)
+		if err != nil {
+			return s.failed(err, "SLA setting", req)
+		}
+		b.WriteString(slaLine(info))
 	}
 	if m, ok := mutes[watchers.AllEntities]; ok {
 		fmt.Fprintf(&b, "Every alert here is muted until %s.\n", m.Until.UTC().Format("2006-01-02 15:04 UTC"))

@@ -34,6 +34,7 @@ const (
 	VerbAbout   = "about"
 	VerbDigest  = "digest"
 	VerbPassing = "passing"
+	VerbSLA     = "sla"
 	VerbSource  = "source"
 	VerbResolve = "resolve"
 	VerbOpen    = "open"
@@ -50,6 +51,7 @@ type Command struct {
 	For     time.Duration
 	// digest: Name is the mode (off, hourly, daily); At is HH:MM and TZ a zone for daily.
 	// passing: Name is where passing mentions go (digest or alert).
+	// sla: Name is SLADefault, or Arg the SLA as typed (the app reads it).
 	At, TZ string
 	// source: Name is add or remove, Arg the feed URL or the source's name.
 	// resolve: Alert, Arg the disposition and Reason; assign: Alert and Arg the assignee.
@@ -62,7 +64,7 @@ type Command struct {
 const Usage = `Commands:
   add <name> [aka <alias>]... [not <phrase>]...   watch an entity in this channel
   remove <name>                                   stop watching it
-  list                                            this channel's watches and mutes
+  list                                            this channel's watches, mutes and settings
   mute <name|all> <duration>                      silence alerts for a while (30m, 4h, 1d, 2w)
   unmute <name|all>                               end a mute
   sources                                         every source and its health
@@ -74,6 +76,8 @@ const Usage = `Commands:
   digest off|hourly|daily HH:MM [zone]            batch this channel's alerts into one message
   passing digest|alert                            alerts that only mention an entity in passing:
                                                   in the digest only, or alerted like the rest
+  sla <SLA>|default                               how soon alerts here must be decided: e.g.
+                                                  2 business days, 4h, off; or as configured
   help                                            this text
 Use quotes for several words: add "Zhejiang Dahua" aka Dahua not "Dahua Road"`
 
@@ -99,8 +103,15 @@ var hints = map[string]string{
 	VerbAbout:   "Usage: about <name>",
 	VerbDigest:  "Usage: digest off | digest hourly | digest daily HH:MM [zone, e.g. Europe/Berlin; default UTC]",
 	VerbPassing: "Usage: passing digest | passing alert (where alerts that only mention an entity in passing go)",
+	VerbSLA:     "Usage: sla N business days | sla <duration, e.g. 4h or 2d> | sla off | sla default (the configured SLA)",
 	VerbHelp:    "Usage: help",
 }
+
+// SLADefault is the sla command's Name that removes a channel's own SLA.
+const SLADefault = "default"
+
+// maxSLALen bounds what the sla command takes: "65 business days" is 16 bytes.
+const maxSLALen = 40
 
 type token struct {
 	text   string
@@ -169,6 +180,21 @@ func Parse(text string) (Command, error) {
 		cmd.Name = strings.ToLower(args[0].text)
 		if cmd.Name != watchers.PassingDigest && cmd.Name != watchers.PassingAlert {
 			return cmd, usage(cmd.Verb, "%q is not digest or alert.", args[0].text)
+		}
+	case VerbSLA:
+		if len(args) == 0 {
+			return cmd, usage(cmd.Verb, "What SLA? For example: sla 2 business days, sla 4h, sla off or sla default.")
+		}
+		if !args[0].quoted && strings.EqualFold(args[0].text, SLADefault) {
+			if len(args) > 1 {
+				return cmd, usage(cmd.Verb, "%q takes nothing after it.", SLADefault)
+			}
+			cmd.Name = SLADefault
+			break
+		}
+		cmd.Arg = join(args)
+		if len(cmd.Arg) > maxSLALen {
+			return cmd, usage(cmd.Verb, "%q… is not an SLA.", truncateRunes(cmd.Arg, 20))
 		}
 	case VerbResolve, VerbAssign:
 		if len(args) < 2 {

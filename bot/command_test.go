@@ -32,6 +32,13 @@ func TestParse(t *testing.T) {
 		{"unmute", "unmute Zhejiang Dahua", Command{Verb: "unmute", Name: "Zhejiang Dahua"}},
 		{"passing digest", "passing Digest", Command{Verb: "passing", Name: "digest"}},
 		{"passing alert", "passing alert", Command{Verb: "passing", Name: "alert"}},
+		{"sla business days", "SLA 2 Business Days", Command{Verb: "sla", Arg: "2 Business Days"}},
+		{"sla duration", "sla 4h", Command{Verb: "sla", Arg: "4h"}},
+		{"sla quoted", `sla "1 business day"`, Command{Verb: "sla", Arg: "1 business day"}},
+		{"sla off", "sla off", Command{Verb: "sla", Arg: "off"}},
+		{"sla default", "sla Default", Command{Verb: "sla", Name: "default"}},
+		// Quoted, "default" is a value like any other (which the app then refuses).
+		{"sla quoted default", `sla "default"`, Command{Verb: "sla", Arg: "default"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +70,9 @@ func TestParseErrors(t *testing.T) {
 		{"passing nowhere", "passing", "Where should passing mentions go?", "Usage: passing"},
 		{"passing elsewhere", "passing hourly", `"hourly" is not digest or alert`, "Usage: passing"},
 		{"passing twice", "passing digest alert", "Where should passing mentions go?", "Usage: passing"},
+		{"sla nothing", "sla", "What SLA? For example: sla 2 business days", "Usage: sla N business days"},
+		{"sla default and more", "sla default 4h", `"default" takes nothing after it`, "Usage: sla"},
+		{"sla too long", "sla " + strings.Repeat("9", 41), "is not an SLA", "Usage: sla"},
 		{"unmute nothing", "unmute", "What should I unmute?", "Usage: unmute"},
 		{"command too long", "add " + strings.Repeat("x", MaxCommandLen), "the limit is 4000", "Commands:"},
 		{"name too long", "add " + strings.Repeat("y", MaxNameLen+1), "is longer than 200 characters", "Usage: add"},

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,102 @@ func (f *fakeDigests) SetPassing(_ context.Context, ch, passing string) error {
 
 func (f *fakeDigests) Digest(context.Context, string) (watchers.DigestSetting, error) {
 	return f.d, nil
+}
+
+// fakeSLAs keeps channels' own SLAs over a default of one business day and a file that
+// sets "2 business days" for console:file. Like the app, it takes durations and "N
+// business days" and refuses anything else.
+type fakeSLAs struct{ own map[string]string }
+
+func (f *fakeSLAs) SetSLA(ctx context.Context, channel, value string) (SLAInfo, error) {
+	v := strings.ToLower(value)
+	if value != "" && v != "off" && !strings.HasSuffix(v, "business days") && !strings.HasSuffix(v, "h") {
+		return SLAInfo{}, &UsageError{Msg: fmt.Sprintf("%q is not an SLA.", value)}
+	}
+	if f.own == nil {
+		f.own = map[string]string{}
+	}
+	f.own[channel] = v
+	return f.ChannelSLA(ctx, channel)
+}
+
+func (f *fakeSLAs) ChannelSLA(_ context.Context, channel string) (SLAInfo, error) {
+	var file string
+	if channel == "console:file" {
+		file = "2 business days"
+	}
+	switch own := f.own[channel]; {
+	case own != "" && own != file:
+		return SLAInfo{SLA: own, From: SLAFromChat, File: file}, nil
+	case file != "":
+		return SLAInfo{SLA: file, From: SLAFromFile, File: file}, nil
+	}
+	return SLAInfo{SLA: "1 business day", From: SLAFromDefault}, nil
+}
+
+// The sla command: managers only; the value reaches the app as typed, the app's refusal
+// reaches the user with the usage line; the reply says what now applies, and when the
+// configuration file will set it back; list shows it.
+func TestSLACommand(t *testing.T) {
+	ctx := context.Background()
+	slas := &fakeSLAs{}
+	svc := NewService(Deps{Watches: &memStore{}, Mutes: &memStore{}, SLAs: slas})
+	say := func(channel, text string, manage bool) Reply {
+		return svc.Handle(ctx, Request{Channel: channel, User: "u", CanManage: manage, Text: text})
+	}
+	if r := say("console:a", "sla 4h", false); !r.Failed || !strings.Contains(r.Text, "Only this channel's managers") || slas.own["console:a"] != "" {
+		t.Errorf("a non-manager set the SLA: %+v, stored %q", r, slas.own["console:a"])
+	}
+	tests := []struct {
+		name, channel, text string
+		failed              bool
+		want                []string
+		stored              string
+	}{
+		{"duration", "console:a", "sla 4h", false, []string{"Alerts here are now due for a decision within 4h", "applies to the alerts already open too"}, "4h"},
+		{"business days", "console:a", "sla 3 business days", false, []string{"within 3 business days"}, "3 business days"},
+		{"not an SLA", "console:a", "sla 3 working days", true, []string{`"3 working days" is not an SLA.`, "\nUsage: sla N business days"}, "3 business days"},
+		{"off", "console:a", "sla off", false, []string{"SLA reminders are off in this channel"}, "off"},
+		{"default", "console:a", "sla default", false, []string{"This channel now has the configured SLA: 1 business day (triage.sla)."}, ""},
+		{"over the file", "console:file", "sla 8h", false, []string{"within 8h", "The configuration file sets this channel's SLA to 2 business days, which applies again at the next restart."}, "8h"},
+		{"back to the file", "console:file", "sla default", false, []string{"configured SLA: 2 business days (its sla in the configuration file)."}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := say(tt.channel, tt.text, true)
+			if r.Failed != tt.failed {
+				t.Errorf("%s: failed = %v, want %v: %q", tt.text, r.Failed, tt.failed, r.Text)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(r.Text, want) {
+					t.Errorf("%s:\n%s\nwant it to contain %q", tt.text, r.Text, want)
+				}
+			}
+			if got := slas.own[tt.channel]; got != tt.stored {
+				t.Errorf("%s: stored %q, want %q", tt.text, got, tt.stored)
+			}
+		})
+	}
+	if r := say("console:b", "sla", true); !r.Failed || !strings.Contains(r.Text, "What SLA?") {
+		t.Errorf("sla without a value: %+v", r)
+	}
+	if r := say("console:b", "help", false); !strings.Contains(r.Text, "sla <SLA>|default") {
+		t.Errorf("help does not show sla:\n%s", r.Text)
+	}
+
+	say("console:a", "add Dahua", true)
+	say("console:file", "add Dahua", true)
+	for _, tt := range []struct{ channel, set, want string }{
+		{"console:a", "sla default", "Alerts here are due for a decision within 1 business day (the default)."},
+		{"console:a", "sla 2h", "Alerts here are due for a decision within 2h (set by chat command)."},
+		{"console:a", "sla off", "SLA reminders are off here (set by chat command)."},
+		{"console:file", "sla default", "Alerts here are due for a decision within 2 business days (set in the configuration file)."},
+	} {
+		say(tt.channel, tt.set, true)
+		if r := say(tt.channel, "list", false); r.Failed || !strings.Contains(r.Text, tt.want) {
+			t.Errorf("list after %s in %s:\n%s\nwant it to contain %q", tt.set, tt.channel, r.Text, tt.want)
+		}
+	}
 }
 
 // The open list shows which alerts are past their SLA, first in their line, and when the
