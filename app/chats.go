@@ -130,6 +130,10 @@ func (e *engine) openMatrix(ctx context.Context, svc *bot.Service) (*matrixRunne
 			if err := e.store.MoveChannel(ctx, ch.ID, id); err != nil {
 				return nil, err
 			}
+			// The move keeps what the room already had: the file's settings apply again.
+			if err := e.seedSettings(ctx, id, ch); err != nil {
+				return nil, err
+			}
 		}
 	}
 	e.setChat("matrix", b)

@@ -135,8 +135,8 @@ const (
 	originChat   = "chat"
 )
 
-// seed upserts the configured sources (removing configured sources no longer in the file)
-// and the configured channels' watches (never removing any).
+// seed upserts the configured sources (removing configured sources no longer in the file),
+// the configured channels' watches (never removing any) and their sla and passing settings.
 func (e *engine) seed(ctx context.Context) error {
 	inConfig := map[string]bool{}
 	for _, s := range e.cfg.Sources {
@@ -175,6 +175,9 @@ func (e *engine) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+		}
+		if err := e.seedSettings(ctx, ch.ID, ch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1115,7 +1118,7 @@ func asFollowup(a watchers.Alert) watchers.Alert {
 func (e *engine) service() *bot.Service {
 	d := bot.Deps{
 		Watches: e.store, Mutes: e.store, Digests: e.store, Sources: e.store, Alerts: e.store,
-		Preview: e, Resolve: e, SourceAdm: e, Triage: e, Log: e.log, Now: e.now,
+		Preview: e, Resolve: e, SourceAdm: e, Triage: e, SLAs: e, Log: e.log, Now: e.now,
 	}
 	for _, cs := range e.cfg.Sources {
 		if cs.Type == watchers.SourceFederalRegister {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -42,9 +43,46 @@ func weekend(t time.Time) bool {
 	return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday
 }
 
-// slaLowerBound is the shortest time any channel's SLA can take, so that the search for
+// channelSLAs are the triage SLAs that apply, as the reminders read them: each channel's
+// own (set by chat, or seeded from the file's channels[].sla) over the configured one.
+type channelSLAs struct {
+	own  map[string]config.SLA
+	base *config.Config
+}
+
+// loadSLAs reads every channel's own SLA. A stored value that no longer parses (written
+// by a later version, or by hand) is logged and ignored: the configured SLA applies.
+func (e *engine) loadSLAs(ctx context.Context, q interface {
+	OwnSLAs(ctx context.Context) (map[string]string, error)
+}) (channelSLAs, error) {
+	stored, err := q.OwnSLAs(ctx)
+	if err != nil {
+		return channelSLAs{}, err
+	}
+	out := channelSLAs{own: map[string]config.SLA{}, base: e.cfg}
+	for ch, spec := range stored {
+		sla, err := config.ParseSLA(spec)
+		if err != nil {
+			e.log.Warn("a channel's stored SLA is not an SLA; the configured one applies", "channel", ch, "err", err)
+			continue
+		}
+		out.own[ch] = sla
+	}
+	return out, nil
+}
+
+// of returns the SLA of a channel: its own if it has one, else the configuration's (the
+// channel's sla in the file, else triage.sla).
+func (c channelSLAs) of(channel string) config.SLA {
+	if s, ok := c.own[channel]; ok {
+		return s
+	}
+	return c.base.ChannelSLA(channel)
+}
+
+// lowerBound is the shortest time any channel's SLA can take, so that the search for
 // overdue alerts skips those surely not due; false when every SLA is off.
-func slaLowerBound(cfg *config.Config) (time.Duration, bool) {
+func (c channelSLAs) lowerBound() (time.Duration, bool) {
 	var (
 		least time.Duration
 		found bool
@@ -58,9 +96,14 @@ func slaLowerBound(cfg *config.Config) (time.Duration, bool) {
 			least, found = d, true
 		}
 	}
-	consider(cfg.ChannelSLA(""))
-	for _, ch := range cfg.Channels {
-		consider(cfg.ChannelSLA(ch.ID))
+	consider(c.base.ChannelSLA(""))
+	for _, ch := range c.base.Channels {
+		if _, ok := c.own[ch.ID]; !ok {
+			consider(c.base.ChannelSLA(ch.ID))
+		}
+	}
+	for _, s := range c.own {
+		consider(s)
 	}
 	return least, found
 }
@@ -79,8 +122,13 @@ func (e *engine) reminders(ctx context.Context, tx *store.Tx, now time.Time) ([]
 	if last := e.lastReminders.Load(); last != nil && now.Sub(*last) < reminderEvery && !now.Before(*last) {
 		return nil, nil
 	}
-	least, ok := slaLowerBound(e.cfg)
+	slas, err := e.loadSLAs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	least, ok := slas.lowerBound()
 	if !ok {
+		e.lastReminders.Store(&now)
 		return nil, nil
 	}
 	loc := e.cfg.TriageLocation()
@@ -95,7 +143,7 @@ func (e *engine) reminders(ctx context.Context, tx *store.Tx, now time.Time) ([]
 		}
 		for _, a := range page {
 			after = a.ID
-			sla := e.cfg.ChannelSLA(a.Channel)
+			sla := slas.of(a.Channel)
 			due := slaDue(a.OpenSince, sla, loc)
 			if due.IsZero() || now.Before(due) {
 				continue
@@ -152,4 +200,88 @@ func reminderNote(a watchers.AlertSummary, sla config.SLA, due time.Time) string
 		note += fmt.Sprintf(" No one owns it yet: assign %d <who>.", a.ID)
 	}
 	return note + fmt.Sprintf(" Decide with: resolve %d true_match|not_our_entity|not_relevant|escalated <reason>", a.ID)
+}
+
+// ChannelSLA says which SLA applies to a channel and where it comes from.
+func (e *engine) ChannelSLA(ctx context.Context, channel string) (bot.SLAInfo, error) {
+	own, err := e.store.SLA(ctx, channel)
+	if err != nil {
+		return bot.SLAInfo{}, err
+	}
+	file := e.fileSLA(channel)
+	info := bot.SLAInfo{File: file}
+	switch sla, err := config.ParseSLA(own); {
+	case own != "" && err == nil && sla.String() != file:
+		info.SLA, info.From = sla.String(), bot.SLAFromChat
+	case file != "":
+		info.SLA, info.From = file, bot.SLAFromFile
+	default:
+		info.SLA, info.From = e.cfg.ChannelSLA("").String(), bot.SLAFromDefault
+	}
+	return info, nil
+}
+
+// SetSLA sets a channel's own SLA from what a user typed, read as the file's sla is; ""
+// removes it. It is stored as ParseSLA writes it back.
+func (e *engine) SetSLA(ctx context.Context, channel, value string) (bot.SLAInfo, error) {
+	if value != "" {
+		// Chat is lenient with case, as it is with mute durations: 4H is 4h.
+		sla, err := config.ParseSLA(strings.ToLower(value))
+		if err != nil {
+			msg := fmt.Sprintf("%q is not an SLA.", value)
+			if f := strings.Fields(strings.ToLower(value)); len(f) == 3 && f[1] == "business" {
+				msg = fmt.Sprintf("%q is not an SLA: give 1 to %d business days.", value, config.MaxBusinessDays)
+			}
+			return bot.SLAInfo{}, &bot.UsageError{Msg: msg}
+		}
+		value = sla.String()
+	}
+	if err := e.store.SetSLA(ctx, channel, value); err != nil {
+		return bot.SLAInfo{}, err
+	}
+	e.log.Info("channel SLA set by chat command", "channel", channel, "sla", value)
+	return e.ChannelSLA(ctx, channel)
+}
+
+// fileSLA is the channel's sla in the configuration file, as ParseSLA writes it back; ""
+// when the file sets none.
+func (e *engine) fileSLA(channel string) string {
+	for _, ch := range e.cfg.Channels {
+		if ch.ID == channel && ch.SLA != "" {
+			return e.cfg.ChannelSLA(channel).String()
+		}
+	}
+	return ""
+}
+
+// seedSettings writes a configured channel's sla and passing, where the file sets them, to
+// the settings of the channel stored as id (its room id, for a Matrix room configured by
+// its alias), at every start: the file applies again over what chat set, as it does for a
+// watch's aliases. A key the file leaves out changes nothing.
+func (e *engine) seedSettings(ctx context.Context, id string, ch config.Channel) error {
+	if ch.SLA != "" {
+		want := e.cfg.ChannelSLA(ch.ID).String()
+		if got, err := e.store.SLA(ctx, id); err != nil {
+			return err
+		} else if got != want {
+			if err := e.store.SetSLA(ctx, id, want); err != nil {
+				return err
+			}
+			e.log.Info("channel SLA set from the configuration", "channel", id, "sla", want, "was", got)
+		}
+	}
+	if ch.Passing != "" {
+		// Only a change is written: setting it computes the next digest anew.
+		d, err := e.store.Digest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if d.Passing != ch.Passing {
+			if err := e.store.SetPassing(ctx, id, ch.Passing); err != nil {
+				return err
+			}
+			e.log.Info("passing mentions set from the configuration", "channel", id, "passing", ch.Passing, "was", d.Passing)
+		}
+	}
+	return nil
 }

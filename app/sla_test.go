@@ -220,3 +220,172 @@ triage: {sla: "off"}
 		t.Errorf("with the SLA off: got %v", describe(got))
 	}
 }
+
+// TestChannelSLAByChat runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
+func TestChannelSLAByChat(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testChannelSLAByChat(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testChannelSLAByChat(t, pgtest.Fresh(t))
+	})
+}
+
+// A channel's SLA set by chat command decides when its reminder fires, for alerts already
+// open too: console:a shortens its SLA from one business day to 2h; console:b overrides its
+// file's 4h with three business days, and `sla default` brings the file's 4h back. At the
+// next start the file's SLA applies again in console:b, and console:a keeps its own.
+func testChannelSLAByChat(t *testing.T, dbURL string) {
+	ctx := context.Background()
+	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: friday}
+	news := &fixedSource{}
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: %s
+sources:
+  - {name: news, type: feed, url: "http://127.0.0.1:1/n", schedule: "@every 1h"}
+channels:
+  - id: console:a
+    watches: [{name: Hikvision}]
+  - id: console:b
+    watches: [{name: Hikvision}]
+    sla: 4h
+`, dbURL))
+	chat := &recordingChat{}
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now, pollers: map[string]poller{"news": news}}, chat)
+	svc := e.service()
+	say := func(channel, text string) bot.Reply {
+		return svc.Handle(ctx, bot.Request{Channel: channel, User: "alice", CanManage: true, Text: text})
+	}
+	at := func(now time.Time, want int) []sent {
+		t.Helper()
+		clock.Set(now)
+		if err := e.schedule(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var got []sent
+		waitFor(t, fmt.Sprintf("%d reminders", want), func() bool {
+			got = append(got, chat.take()...)
+			return len(got) >= want
+		})
+		time.Sleep(300 * time.Millisecond)
+		return append(got, chat.take()...)
+	}
+	for _, items := range [][]watchers.Item{nil, {{Source: "news", ID: "guid:1", Title: "Hikvision wins a contract", URL: "https://n.example/1"}}} {
+		news.set(items...)
+		res, err := e.poll(ctx, "news", false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.waitJobs(ctx, client, res.JobIDs, 20*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts := map[string]sent{}
+	for _, s := range chat.take() {
+		alerts[s.channel] = s
+	}
+	if len(alerts) != 2 {
+		t.Fatalf("alerts: got %v, want one in each channel", alerts)
+	}
+
+	for text, want := range map[string]string{
+		"sla 1 working day":    `"1 working day" is not an SLA.`,
+		"sla 66 business days": `"66 business days" is not an SLA: give 1 to 65 business days.`,
+		"sla -4h":              `"-4h" is not an SLA.`,
+		`sla "default please"`: `"default please" is not an SLA.`,
+	} {
+		if r := say("console:a", text); !r.Failed || !strings.Contains(r.Text, want) || !strings.Contains(r.Text, "Usage: sla") {
+			t.Errorf("%s: got %+v, want a refusal containing %q and the usage", text, r, want)
+		}
+	}
+	if r := say("console:a", "sla 2H"); r.Failed || !strings.Contains(r.Text, "within 2h") {
+		t.Fatalf("sla 2H: %+v", r)
+	}
+	if r := say("console:b", "sla 3 Business Days"); r.Failed || !strings.Contains(r.Text, "within 3 business days") ||
+		!strings.Contains(r.Text, "sets this channel's SLA to 4h, which applies again at the next restart") {
+		t.Fatalf("sla over the file's: %+v", r)
+	}
+	if r := say("console:a", "open"); !strings.Contains(r.Text, "due 2026-03-06 17:00 UTC") {
+		t.Errorf("open in console:a after sla 2h:\n%s", r.Text)
+	}
+
+	if got := at(friday.Add(2*time.Hour-time.Minute), 0); len(got) != 0 {
+		t.Fatalf("before the chat-set SLA ran out: got %v", describe(got))
+	}
+	got := at(friday.Add(2*time.Hour+5*time.Second), 1)
+	if len(got) != 1 || got[0].channel != "console:a" || got[0].msg.ThreadOf != alerts["console:a"].ref ||
+		!strings.Contains(got[0].msg.Text(), "after its SLA of 2h") {
+		t.Fatalf("after the chat-set 2h: got %v, want one reminder in console:a", describe(got))
+	}
+	// console:b's file SLA of 4h no longer applies: the chat's three business days do.
+	if got := at(friday.Add(5*time.Hour), 0); len(got) != 0 {
+		t.Fatalf("past the file's 4h, under the chat's SLA: got %v", describe(got))
+	}
+	if r := say("console:b", "sla default"); r.Failed || !strings.Contains(r.Text, "configured SLA: 4h (its sla in the configuration file)") {
+		t.Fatalf("sla default: %+v", r)
+	}
+	got = at(friday.Add(5*time.Hour+2*time.Minute), 1)
+	if len(got) != 1 || got[0].channel != "console:b" || !strings.Contains(got[0].msg.Text(), "after its SLA of 4h") {
+		t.Fatalf("back on the file's 4h: got %v, want one reminder in console:b", describe(got))
+	}
+
+	// A start applies the file again: console:b's chat SLA goes, console:a's stays.
+	say("console:b", "sla off")
+	if err := e.seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for ch, want := range map[string]string{
+		"console:a": "due for a decision within 2h (set by chat command)",
+		"console:b": "due for a decision within 4h (set in the configuration file)",
+	} {
+		if r := say(ch, "list"); !strings.Contains(r.Text, want) {
+			t.Errorf("list in %s after a start:\n%s\nwant it to contain %q", ch, r.Text, want)
+		}
+	}
+}
+
+// With triage.sla off, a channel that sets its own SLA by chat gets its reminder.
+func TestChatSLAWithTriageOff(t *testing.T) {
+	ctx := context.Background()
+	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: friday}
+	news := &fixedSource{}
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: sqlite:%s
+sources:
+  - {name: news, type: feed, url: "http://127.0.0.1:1/n", schedule: "@every 1h"}
+channels:
+  - id: console:a
+    watches: [{name: Hikvision}]
+triage: {sla: "off"}
+`, filepath.Join(t.TempDir(), "vigil.db")))
+	chat := &recordingChat{}
+	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now, pollers: map[string]poller{"news": news}}, chat)
+	for _, items := range [][]watchers.Item{nil, {{Source: "news", ID: "guid:1", Title: "Hikvision wins", URL: "https://n.example/1"}}} {
+		news.set(items...)
+		res, err := e.poll(ctx, "news", false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.waitJobs(ctx, client, res.JobIDs, 20*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := chat.take(); len(got) != 1 {
+		t.Fatalf("alert: got %v", describe(got))
+	}
+	if r := e.service().Handle(ctx, bot.Request{Channel: "console:a", User: "alice", CanManage: true, Text: "sla 1h"}); r.Failed {
+		t.Fatal(r.Text)
+	}
+	clock.Set(friday.Add(time.Hour + time.Minute))
+	if err := e.schedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reminder", func() bool {
+		got := chat.take()
+		return len(got) == 1 && strings.Contains(got[0].msg.Text(), "after its SLA of 1h")
+	})
+}

@@ -60,7 +60,11 @@ func (e *engine) OpenAlerts(ctx context.Context, channel string, limit int) ([]w
 	if err != nil {
 		return nil, err
 	}
-	sla, loc := e.cfg.ChannelSLA(channel), e.cfg.TriageLocation()
+	slas, err := e.loadSLAs(ctx, e.store)
+	if err != nil {
+		return nil, err
+	}
+	sla, loc := slas.of(channel), e.cfg.TriageLocation()
 	for i := range open {
 		open[i].Due = slaDue(open[i].OpenSince, sla, loc)
 	}

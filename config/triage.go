@@ -39,8 +39,8 @@ func (s SLA) String() string {
 	return "off"
 }
 
-// maxBusinessDays bounds a business-day SLA: a quarter of a year.
-const maxBusinessDays = 65
+// MaxBusinessDays bounds a business-day SLA: a quarter of a year.
+const MaxBusinessDays = 65
 
 // ParseSLA reads a triage SLA: "off", "N business day" or "N business days" (N from 1 to
 // 65), or a positive duration such as "4h" or "2d" (calendar time).
@@ -51,8 +51,8 @@ func ParseSLA(s string) (SLA, error) {
 	}
 	if f := strings.Fields(strings.ToLower(s)); len(f) == 3 && f[1] == "business" && (f[2] == "day" || f[2] == "days") {
 		n, err := strconv.Atoi(f[0])
-		if err != nil || n < 1 || n > maxBusinessDays {
-			return SLA{}, fmt.Errorf("invalid SLA %q: want 1 to %d business days", s, maxBusinessDays)
+		if err != nil || n < 1 || n > MaxBusinessDays {
+			return SLA{}, fmt.Errorf("invalid SLA %q: want 1 to %d business days", s, MaxBusinessDays)
 		}
 		return SLA{BusinessDays: n}, nil
 	}
