@@ -221,9 +221,9 @@ func (e *engine) ChannelSLA(ctx context.Context, channel string) (bot.SLAInfo, e
 	return info, nil
 }
 
-// SetSLA sets a channel's own SLA from what a user typed, read as the file's sla is; ""
-// removes it. It is stored as ParseSLA writes it back.
-func (e *engine) SetSLA(ctx context.Context, channel, value string) (bot.SLAInfo, error) {
+// SetSLA sets a channel's own SLA from what user by typed, read as the file's sla is; ""
+// removes it. It is stored as ParseSLA writes it back, and logged with who set it.
+func (e *engine) SetSLA(ctx context.Context, channel, value, by string) (bot.SLAInfo, error) {
 	if value != "" {
 		// Chat is lenient with case, as it is with mute durations: 4H is 4h.
 		sla, err := config.ParseSLA(strings.ToLower(value))
@@ -239,7 +239,7 @@ func (e *engine) SetSLA(ctx context.Context, channel, value string) (bot.SLAInfo
 	if err := e.store.SetSLA(ctx, channel, value); err != nil {
 		return bot.SLAInfo{}, err
 	}
-	e.log.Info("channel SLA set by chat command", "channel", channel, "sla", value)
+	e.log.Info("channel SLA set by chat command", "channel", channel, "user", by, "sla", value)
 	return e.ChannelSLA(ctx, channel)
 }
 

@@ -39,9 +39,9 @@ type DigestStore interface {
 // SLASettings sets and shows a channel's triage SLA; the app implements it, reading a
 // value with the configuration's parser so that chat and the file accept the same forms.
 type SLASettings interface {
-	// SetSLA sets the channel's own SLA from what a user typed; "" removes it. A value
+	// SetSLA sets the channel's own SLA from what user by typed; "" removes it. A value
 	// that is not an SLA is a *UsageError, whose message is for the user.
-	SetSLA(ctx context.Context, channel, value string) (SLAInfo, error)
+	SetSLA(ctx context.Context, channel, value, by string) (SLAInfo, error)
 	ChannelSLA(ctx context.Context, channel string) (SLAInfo, error)
 }
 
@@ -352,7 +352,7 @@ func (s *Service) sla(ctx context.Context, req Request, cmd Command) Reply {
 	if s.d.SLAs == nil {
 		return Reply{Text: "Triage is not available here.", Failed: true}
 	}
-	info, err := s.d.SLAs.SetSLA(ctx, req.Channel, cmd.Arg)
+	info, err := s.d.SLAs.SetSLA(ctx, req.Channel, cmd.Arg, req.User)
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return Reply{Text: ue.Msg + "\n" + hints[VerbSLA], Failed: true}

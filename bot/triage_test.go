@@ -44,7 +44,7 @@ func (f *fakeDigests) Digest(context.Context, string) (watchers.DigestSetting, e
 // business days" and refuses anything else.
 type fakeSLAs struct{ own map[string]string }
 
-func (f *fakeSLAs) SetSLA(ctx context.Context, channel, value string) (SLAInfo, error) {
+func (f *fakeSLAs) SetSLA(ctx context.Context, channel, value, _ string) (SLAInfo, error) {
 	v := strings.ToLower(value)
 	if value != "" && v != "off" && !strings.HasSuffix(v, "business days") && !strings.HasSuffix(v, "h") {
 		return SLAInfo{}, &UsageError{Msg: fmt.Sprintf("%q is not an SLA.", value)}
