@@ -94,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"add Hikvision", `add "A B" aka C not "D E"`, "remove x", "list", "help", `add "`, "add “x", "add ‘a’ aka"} {
+	for _, s := range []string{"add Hikvision", `add "A B" aka C not "D E"`, "remove x", "list", "help", `add "`, "add “x", "add ‘a’ aka", "sla 2 business days", "sla default"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
