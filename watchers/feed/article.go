@@ -39,6 +39,7 @@ func (s *Source) FetchBody(ctx context.Context, it *watchers.Item) error {
 	if err != nil {
 		return err
 	}
+	defer r.release()
 	text, links, err := extractArticle(r.url, r.body, r.contentType)
 	if err != nil {
 		return err

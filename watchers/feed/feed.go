@@ -86,6 +86,7 @@ func (s *Source) Fetch(ctx context.Context, v Validators) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer r.release()
 	if r.status == http.StatusNotModified {
 		nv := v
 		if etag := r.header.Get("ETag"); etag != "" {

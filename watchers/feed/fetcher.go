@@ -24,6 +24,7 @@ const (
 	DefaultMaxRedirects       = 5
 	DefaultPerHostConcurrency = 2
 	DefaultPerHostInterval    = time.Second
+	DefaultBodyBudget         = 64 << 20
 )
 
 // FetcherOptions configures a Fetcher. Zero values take the defaults.
@@ -36,6 +37,12 @@ type FetcherOptions struct {
 	// Timeout bounds a whole fetch, redirects and body included (default 60 s). Waiting
 	// for the host's turn (PerHostConcurrency, PerHostInterval) does not count.
 	Timeout time.Duration
+	// BodyBudget caps the response bytes, after decompression, that all the Fetcher's
+	// fetches hold at once, from the first byte read to the end of parsing (default 64 MiB;
+	// never less than MaxBody+1). A body whose next bytes do not fit waits, within the
+	// fetch's Timeout and its context: small bodies go on side by side while large ones
+	// take turns. See bodyBudget.
+	BodyBudget int64
 	// MaxRedirects is how many redirects a fetch follows (default 5).
 	MaxRedirects int
 	// PerHostConcurrency caps the requests in flight to one host:port (default 2).
@@ -53,8 +60,9 @@ type FetcherOptions struct {
 // Fetcher fetches feeds and article pages for every feed source: one connection pool per
 // address policy, one politeness limit per host, one set of limits.
 type Fetcher struct {
-	opts  FetcherOptions
-	hosts *hostLimiter
+	opts   FetcherOptions
+	hosts  *hostLimiter
+	budget *bodyBudget
 	// public refuses non-public addresses; any reaches everything. Two pools, so that a
 	// connection opened under the lax policy is never reused under the strict one.
 	public, any *http.Client
@@ -88,7 +96,13 @@ func newFetcher(o FetcherOptions, public func(netip.Addr) bool) *Fetcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	f := &Fetcher{opts: o, hosts: newHostLimiter(o.PerHostConcurrency, o.PerHostInterval)}
+	if o.BodyBudget <= 0 {
+		o.BodyBudget = DefaultBodyBudget
+	}
+	f := &Fetcher{
+		opts: o, hosts: newHostLimiter(o.PerHostConcurrency, o.PerHostInterval),
+		budget: newBodyBudget(o.BodyBudget, o.MaxBody+1),
+	}
 	f.public = f.newClient(public)
 	f.any = f.newClient(nil)
 	return f
@@ -136,17 +150,29 @@ func (f *Fetcher) client(allowPrivate bool) *http.Client {
 	return f.public
 }
 
-// response is a successful answer: 2xx with its body read, or 304.
+// response is a successful answer: 2xx with its body read, or 304. Its body holds part
+// of the Fetcher's budget until release is called.
 type response struct {
 	status      int
 	header      http.Header
 	body        []byte
 	url         string // after redirects
 	contentType string
+	res         *reservation // nil for a 304
+}
+
+// release gives the body's bytes back to the Fetcher's budget; the body must not be used
+// after it.
+func (r *response) release() {
+	if r.res != nil {
+		r.res.release()
+	}
+	r.body = nil
 }
 
 // get fetches rawURL: GET with the given Accept header and validators, redirects
-// followed, the body read within the cap. Any other answer than 2xx or 304 is an *Error.
+// followed, the body read within the cap and the Fetcher's budget. Any other answer than
+// 2xx or 304 is an *Error. The caller must release the response.
 func (f *Fetcher) get(ctx context.Context, c *http.Client, rawURL, accept string, v Validators) (*response, error) {
 	u, err := checkURL(rawURL)
 	if err != nil {
@@ -201,28 +227,34 @@ func (f *Fetcher) get(ctx context.Context, c *http.Client, rawURL, accept string
 	if resp.ContentLength > f.opts.MaxBody {
 		return nil, &Error{Kind: KindTooLarge, URL: redactURL(final), Err: &tooLargeError{max: f.opts.MaxBody}}
 	}
-	body, err := readCapped(resp.Body, f.opts.MaxBody)
+	res := f.budget.reserve()
+	body, err := readCapped(resp.Body, f.opts.MaxBody, func(r io.Reader) io.Reader {
+		return &budgetedReader{ctx: tctx, r: r, res: res}
+	})
 	if err != nil {
+		res.release()
 		return nil, classify(ctx, final, err)
 	}
+	res.finish()
 	return &response{
 		status: resp.StatusCode, header: resp.Header, body: body, url: final,
-		contentType: resp.Header.Get("Content-Type"),
+		contentType: resp.Header.Get("Content-Type"), res: res,
 	}, nil
 }
 
-// readCapped reads a body of at most max bytes. A body that is itself gzip (a .gz file, or
-// gzip applied twice) is decompressed, within the same cap.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
+// readCapped reads a body of at most max bytes, through wrap (which sees the bytes as they
+// are kept: after decompression). A body that is itself gzip (a .gz file, or gzip applied
+// twice) is decompressed, within the same cap.
+func readCapped(r io.Reader, max int64, wrap func(io.Reader) io.Reader) ([]byte, error) {
 	br := bufio.NewReader(r)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err == nil {
 			defer zr.Close()
-			return readAllCapped(zr, max)
+			return readAllCapped(wrap(zr), max)
 		}
 	}
-	return readAllCapped(br, max)
+	return readAllCapped(wrap(br), max)
 }
 
 func readAllCapped(r io.Reader, max int64) ([]byte, error) {
