@@ -40,6 +40,7 @@ func main() {
 	drain := flag.Duration("drain", 14*time.Minute, "how long to wait, after the last kill, for every matching alert")
 	faults := flag.Bool("faults", true, "run the feed faults")
 	faultFor := flag.Duration("fault-for", 100*time.Second, "how long the faults stay on before they clear")
+	bombs := flag.Int("bombs", 0, "more sources whose bodies reach the 10 MiB cap (bombs, huge bodies), to load the fetcher's memory budget")
 	dns := flag.Bool("dns", true, "include the DNS fault (a query to the system's resolver)")
 	keep := flag.Bool("keep", false, "keep the work directory (configs, databases)")
 	var ha haOptions
@@ -52,13 +53,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ha.seed = *seed
-	if err := run(ctx, *kills, *seed, *drain, *faults, *faultFor, *dns, *keep, ha); err != nil {
+	if err := run(ctx, *kills, *seed, *drain, *faults, *faultFor, *bombs, *dns, *keep, ha); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, kills int, seed uint64, drain time.Duration, faults bool, faultFor time.Duration, dns, keep bool, ha haOptions) error {
+func run(ctx context.Context, kills int, seed uint64, drain time.Duration, faults bool, faultFor time.Duration, bombs int, dns, keep bool, ha haOptions) error {
 	dir, err := os.MkdirTemp("", "vigil-chaos-")
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func run(ctx context.Context, kills int, seed uint64, drain time.Duration, fault
 		if err != nil {
 			return err
 		}
-		res, err := chaos.Faults(ctx, chaos.FaultOptions{Binary: bin, Dir: fdir, FaultFor: faultFor, NoDNS: !dns, Log: os.Stderr})
+		res, err := chaos.Faults(ctx, chaos.FaultOptions{Binary: bin, Dir: fdir, FaultFor: faultFor, Bombs: bombs, NoDNS: !dns, Log: os.Stderr})
 		if res != nil {
 			res.Report(os.Stdout)
 		}

@@ -138,6 +138,44 @@ func TestFeedFaults(t *testing.T) {
 	}
 }
 
+// TestFeedBombs runs the daemon against 30 more sources whose bodies reach the 10 MiB cap
+// (decompression bombs and huge bodies) besides the quick faults, all polled at once by the
+// 32 poll workers, and reports the peak RSS (docs/RELIABILITY.md). It is a measurement more
+// than a test: its bound catches only gross regressions (the budget itself is tested in
+// watchers/feed), so it runs only when VIGIL_CHAOS_BOMBS is set.
+func TestFeedBombs(t *testing.T) {
+	skipUnderRace(t)
+	if os.Getenv("VIGIL_CHAOS_BOMBS") == "" {
+		t.Skip("set VIGIL_CHAOS_BOMBS=1 to run: about 10 s of both cores")
+	}
+	t.Parallel()
+	bin := vigil(t)
+	res, err := Faults(t.Context(), FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Bombs: 30, Log: logWriter{t}})
+	if res != nil {
+		var b strings.Builder
+		res.Report(&b)
+		t.Log("\n" + b.String())
+	}
+	if err != nil {
+		if res != nil {
+			t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
+		}
+		t.Fatal(err)
+	}
+	if !res.Alive {
+		t.Errorf("the daemon exited during the faults")
+	}
+	for _, oc := range res.Outcomes {
+		if oc.Shown == 0 {
+			t.Errorf("fault %s: vigil sources showed kinds %v, want %q", oc.Fault.Name, oc.Kinds, oc.Fault.Want)
+		}
+	}
+	// 64 MiB of bodies, read into growing buffers, on a ~36 MB process.
+	if res.PeakRSS > 250<<20 {
+		t.Errorf("peak RSS %s, want under 250 MB", MB(res.PeakRSS))
+	}
+}
+
 // failoverBound is the generous fail-over limit a test fails on; the target is 20 s
 // (docs/HA.md), which a loaded CI machine may miss without anything being wrong.
 const (

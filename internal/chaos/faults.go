@@ -20,6 +20,9 @@ type FaultOptions struct {
 	Short bool
 	// NoDNS leaves out the DNS fault, the only one that leaves the loopback.
 	NoDNS bool
+	// Bombs adds that many more sources whose bodies reach the size cap (BombServers),
+	// to load the fetcher's memory budget.
+	Bombs int
 	// FaultFor is how long the faults stay on before they are cleared (default 100 s);
 	// the slow ones need more than the 60 s fetch timeout to show.
 	FaultFor time.Duration
@@ -87,6 +90,14 @@ func Faults(ctx context.Context, o FaultOptions) (*FaultResult, error) {
 			continue
 		}
 		faults = append(faults, f)
+	}
+	if o.Bombs > 0 {
+		bombs, closeBombs, err := BombServers(o.Bombs)
+		if err != nil {
+			return nil, err
+		}
+		defer closeBombs()
+		faults = append(faults, bombs...)
 	}
 	control := NewStream("control", 7)
 	defer control.Close()

@@ -38,6 +38,8 @@ type Fault struct {
 	LeavesLoopback bool
 	// Clearable: the fault can be taken away without changing the configuration.
 	Clearable bool
+	// As is the fault whose server this one runs, when its Name is another (BombServers).
+	As string
 
 	url      string
 	armed    atomic.Bool
@@ -127,6 +129,37 @@ func FaultServers(dir string) ([]*Fault, []string, func(), error) {
 	return faults, env, closeAll, nil
 }
 
+// BombServers starts n more servers of the faults whose bodies reach the size cap
+// (gzip-bomb, gzip-file-bomb and huge-body in turn), each on a loopback port of its own,
+// so that many such bodies can be read at once. Close them with the returned function.
+func BombServers(n int) ([]*Fault, func(), error) {
+	kinds := []string{"gzip-bomb", "gzip-file-bomb", "huge-body"}
+	var faults []*Fault
+	closeAll := func() {
+		for _, f := range faults {
+			f.close()
+		}
+	}
+	for i := range n {
+		kind := kinds[i%len(kinds)]
+		f := &Fault{Name: fmt.Sprintf("%s-%d", kind, i/len(kinds)+2), As: kind, What: "another " + kind, Want: "too_large", Clearable: true}
+		if err := f.start(nil); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("fault %s: %w", f.Name, err)
+		}
+		faults = append(faults, f)
+	}
+	return faults, closeAll, nil
+}
+
+// kind is the fault the server runs.
+func (f *Fault) kind() string {
+	if f.As != "" {
+		return f.As
+	}
+	return f.Name
+}
+
 func (f *Fault) start(ca *tls.Config) error {
 	if f.Name == "dns" {
 		f.url = "http://feed.vigil-chaos.invalid/feed.xml"
@@ -190,7 +223,7 @@ func (f *Fault) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	switch f.Name {
+	switch f.kind() {
 	case "timeout":
 		select {
 		case <-ctx.Done():
