@@ -424,22 +424,5 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 
 // waitFor polls cond every 300 ms until it holds, fails, or limit passes.
 func waitFor(ctx context.Context, limit time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(limit)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not within %s", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
+	return waitForEvery(ctx, limit, 300*time.Millisecond, cond)
 }

@@ -71,16 +71,29 @@ func inspect(ctx context.Context, dbPath string, ids []string) (map[string]itemS
 		return nil, err
 	}
 	defer st.Close()
-	db := st.DB()
+	return inspectItems(ctx, st.DB(), itemQueries{
+		seen: sqlItemSeen, posts: sqlItemPosts, jobs: sqlPostJobs,
+		postsArgs: func(pattern string) []any { return []any{pattern} },
+	}, ids)
+}
+
+// itemQueries are one dialect's queries for inspectItems.
+type itemQueries struct {
+	seen, posts, jobs string
+	postsArgs         func(pattern string) []any // the arguments of posts, given the event key pattern
+}
+
+// inspectItems reads where each item got to: seen, its messages, delivered, its jobs.
+func inspectItems(ctx context.Context, db *sql.DB, q itemQueries, ids []string) (map[string]itemState, error) {
 	out := make(map[string]itemState, len(ids))
 	for _, id := range ids {
 		var s itemState
 		var n int
-		if err := db.QueryRowContext(ctx, sqlItemSeen, id).Scan(&n); err != nil {
+		if err := db.QueryRowContext(ctx, q.seen, id).Scan(&n); err != nil {
 			return nil, err
 		}
 		s.seen = n > 0
-		rows, err := db.QueryContext(ctx, sqlItemPosts, "%/"+id)
+		rows, err := db.QueryContext(ctx, q.posts, q.postsArgs("%/"+id)...)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +114,7 @@ func inspect(ctx context.Context, dbPath string, ids []string) (map[string]itemS
 		}
 		s.posts = len(posts)
 		for _, pid := range posts {
-			jobs, err := strings1(ctx, st, sqlPostJobs, pid)
+			jobs, err := strings1(ctx, db, q.jobs, pid)
 			if err != nil {
 				return nil, err
 			}
@@ -112,8 +125,8 @@ func inspect(ctx context.Context, dbPath string, ids []string) (map[string]itemS
 	return out, nil
 }
 
-func strings1(ctx context.Context, st *store.Store, q string, args ...any) ([]string, error) {
-	rows, err := st.DB().QueryContext(ctx, q, args...)
+func strings1(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -224,52 +224,10 @@ func (c *Cluster) Tally(channel string, prefixes []string) (count map[string]int
 
 // inspect reads where the given items got to in the database, for one channel.
 func (c *Cluster) inspect(ctx context.Context, channel string, ids []string) (map[string]itemState, error) {
-	out := make(map[string]itemState, len(ids))
-	for _, id := range ids {
-		var s itemState
-		var n int
-		if err := c.db.QueryRowContext(ctx, sqlPGItemSeen, id).Scan(&n); err != nil {
-			return nil, err
-		}
-		s.seen = n > 0
-		rows, err := c.db.QueryContext(ctx, sqlPGItemPosts, channel, "%/"+id)
-		if err != nil {
-			return nil, err
-		}
-		var posts []int64
-		for rows.Next() {
-			var pid int64
-			var delivered bool
-			if err := rows.Scan(&pid, &delivered); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			posts = append(posts, pid)
-			s.delivered = s.delivered || delivered
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		s.posts = len(posts)
-		for _, p := range posts {
-			rows, err := c.db.QueryContext(ctx, sqlPGPostJobs, p)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var st string
-				if err := rows.Scan(&st); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				s.jobs = append(s.jobs, st)
-			}
-			rows.Close()
-		}
-		out[id] = s
-	}
-	return out, nil
+	return inspectItems(ctx, c.db, itemQueries{
+		seen: sqlPGItemSeen, posts: sqlPGItemPosts, jobs: sqlPGPostJobs,
+		postsArgs: func(pattern string) []any { return []any{channel, pattern} },
+	}, ids)
 }
 
 // FailoverOptions configure a fail-over run: replicas on one database, the leader killed
