@@ -79,7 +79,7 @@ channels:
 	}
 
 	poll() // baseline
-	if err := e.store.SetDigest(ctx, "console:a", watchers.DigestDaily, "08:30", "Europe/Berlin"); err != nil {
+	if err := e.store.SetDigest(ctx, "console:a", watchers.DigestDaily, "08:30", "Europe/Berlin", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if got := schedule(0); len(got) != 0 {
@@ -117,7 +117,7 @@ channels:
 	copyStory := watchers.Item{Source: "news", ID: "guid:3", Title: "Hikvision wins, again", URL: "https://n.example/1?utm_source=x"}
 	news.set(s1, s2, copyStory)
 	poll()
-	if err := e.store.SetDigest(ctx, "console:a", watchers.DigestOff, "", "UTC"); err != nil {
+	if err := e.store.SetDigest(ctx, "console:a", watchers.DigestOff, "", "UTC", "test"); err != nil {
 		t.Fatal(err)
 	}
 	got = schedule(1)

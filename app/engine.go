@@ -135,6 +135,11 @@ const (
 	originChat   = "chat"
 )
 
+// configActor is who the audit log says made a change that the configuration file made
+// at start: a seeded watch, a channel's sla or passing written again.
+const configActor = "config"
+
+
 // seed upserts the configured sources (removing configured sources no longer in the file),
 // the configured channels' watches (never removing any) and their sla and passing settings.
 func (e *engine) seed(ctx context.Context) error {
@@ -171,7 +176,7 @@ func (e *engine) seed(ctx context.Context) error {
 	}
 	for _, ch := range e.cfg.Channels {
 		for _, w := range ch.Watches {
-			_, err := e.store.SeedWatch(ctx, watchers.Watch{Channel: ch.ID, Name: w.Name, Aliases: w.Aliases, Exclude: w.Exclude, CreatedBy: "config"})
+			_, err := e.store.SeedWatch(ctx, watchers.Watch{Channel: ch.ID, Name: w.Name, Aliases: w.Aliases, Exclude: w.Exclude, CreatedBy: configActor})
 			if err != nil {
 				return err
 			}

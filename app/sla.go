@@ -236,7 +236,7 @@ func (e *engine) SetSLA(ctx context.Context, channel, value, by string) (bot.SLA
 		}
 		value = sla.String()
 	}
-	if err := e.store.SetSLA(ctx, channel, value); err != nil {
+	if err := e.store.SetSLA(ctx, channel, value, by); err != nil {
 		return bot.SLAInfo{}, err
 	}
 	e.log.Info("channel SLA set by chat command", "channel", channel, "user", by, "sla", value)
@@ -264,7 +264,7 @@ func (e *engine) seedSettings(ctx context.Context, id string, ch config.Channel)
 		if got, err := e.store.SLA(ctx, id); err != nil {
 			return err
 		} else if got != want {
-			if err := e.store.SetSLA(ctx, id, want); err != nil {
+			if err := e.store.SetSLA(ctx, id, want, configActor); err != nil {
 				return err
 			}
 			e.log.Info("channel SLA set from the configuration", "channel", id, "sla", want, "was", got)
@@ -277,7 +277,7 @@ func (e *engine) seedSettings(ctx context.Context, id string, ch config.Channel)
 			return err
 		}
 		if d.Passing != ch.Passing {
-			if err := e.store.SetPassing(ctx, id, ch.Passing); err != nil {
+			if err := e.store.SetPassing(ctx, id, ch.Passing, configActor); err != nil {
 				return err
 			}
 			e.log.Info("passing mentions set from the configuration", "channel", id, "passing", ch.Passing, "was", d.Passing)

@@ -25,14 +25,15 @@ type WatchStore interface {
 // MuteStore keeps the mutes; the store implements it.
 type MuteStore interface {
 	Mute(ctx context.Context, channel, name string, until time.Time, by string) error
-	Unmute(ctx context.Context, channel, name string) error
+	Unmute(ctx context.Context, channel, name, by string) error
 	Mutes(ctx context.Context, channel string) (map[string]watchers.Mute, error)
 }
 
 // DigestStore keeps how each channel takes its alerts; the store implements it.
 type DigestStore interface {
-	SetDigest(ctx context.Context, channel, mode, at, tz string) error
-	SetPassing(ctx context.Context, channel, passing string) error
+	// SetDigest and SetPassing record who (by) made a change, in the audit log.
+	SetDigest(ctx context.Context, channel, mode, at, tz, by string) error
+	SetPassing(ctx context.Context, channel, passing, by string) error
 	Digest(ctx context.Context, channel string) (watchers.DigestSetting, error)
 }
 
@@ -293,7 +294,7 @@ func (s *Service) digest(ctx context.Context, req Request, cmd Command) Reply {
 	if s.d.Digests == nil {
 		return Reply{Text: "Digests are not available here.", Failed: true}
 	}
-	if err := s.d.Digests.SetDigest(ctx, req.Channel, cmd.Name, cmd.At, cmd.TZ); err != nil {
+	if err := s.d.Digests.SetDigest(ctx, req.Channel, cmd.Name, cmd.At, cmd.TZ, req.User); err != nil {
 		return s.failed(err, "set digest", req)
 	}
 	d, err := s.d.Digests.Digest(ctx, req.Channel)
@@ -328,7 +329,7 @@ func (s *Service) passing(ctx context.Context, req Request, cmd Command) Reply {
 	if s.d.Digests == nil {
 		return Reply{Text: "Digests are not available here.", Failed: true}
 	}
-	if err := s.d.Digests.SetPassing(ctx, req.Channel, cmd.Name); err != nil {
+	if err := s.d.Digests.SetPassing(ctx, req.Channel, cmd.Name, req.User); err != nil {
 		return s.failed(err, "set passing mentions", req)
 	}
 	d, err := s.d.Digests.Digest(ctx, req.Channel)
@@ -547,7 +548,7 @@ func (s *Service) unmute(ctx context.Context, req Request, cmd Command) Reply {
 	if strings.EqualFold(name, "all") {
 		name = watchers.AllEntities
 	}
-	err := s.d.Mutes.Unmute(ctx, req.Channel, name)
+	err := s.d.Mutes.Unmute(ctx, req.Channel, name, req.User)
 	if errors.Is(err, watchers.ErrNotFound) {
 		return Reply{Text: fmt.Sprintf("%q is not muted here.", cmd.Name), Failed: true}
 	}

@@ -30,7 +30,7 @@ func (m *memStore) Mute(_ context.Context, channel, name string, until time.Time
 	return nil
 }
 
-func (m *memStore) Unmute(_ context.Context, _, name string) error {
+func (m *memStore) Unmute(_ context.Context, _, name, _ string) error {
 	if _, ok := m.mutes[strings.ToLower(name)]; !ok {
 		return watchers.ErrNotFound
 	}

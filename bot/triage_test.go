@@ -25,12 +25,12 @@ func (f *fakeTriage) OpenAlerts(context.Context, string, int) ([]watchers.AlertS
 // fakeDigests keeps one channel's digest setting.
 type fakeDigests struct{ d watchers.DigestSetting }
 
-func (f *fakeDigests) SetDigest(_ context.Context, ch, mode, at, tz string) error {
+func (f *fakeDigests) SetDigest(_ context.Context, ch, mode, at, tz, _ string) error {
 	f.d.Channel, f.d.Mode, f.d.At, f.d.TZ = ch, mode, at, tz
 	return nil
 }
 
-func (f *fakeDigests) SetPassing(_ context.Context, ch, passing string) error {
+func (f *fakeDigests) SetPassing(_ context.Context, ch, passing, _ string) error {
 	f.d.Channel, f.d.Passing = ch, passing
 	return nil
 }

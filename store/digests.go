@@ -36,27 +36,27 @@ ORDER BY channel`
 	sqlRootPost    = `SELECT id, held FROM posts WHERE alert_id = ? AND kind = 'new'`
 )
 
-// SetDigest sets how a channel takes its alerts; its next digest time is computed anew.
-func (q queries) SetDigest(ctx context.Context, channel, mode, at, tz string) error {
+// setDigest sets how a channel takes its alerts; its next digest time is computed anew.
+func (q queries) setDigest(ctx context.Context, channel, mode, at, tz string) error {
 	if _, err := q.q.ExecContext(ctx, sqlUpsertDigest, channel, mode, at, tz); err != nil {
 		return fmt.Errorf("set digest of %s: %w", channel, err)
 	}
 	return nil
 }
 
-// SetPassing sets where a channel's passing mentions go (watchers.PassingAlert or
+// setPassing sets where a channel's passing mentions go (watchers.PassingAlert or
 // PassingDigest); its next digest time is computed anew.
-func (q queries) SetPassing(ctx context.Context, channel, passing string) error {
+func (q queries) setPassing(ctx context.Context, channel, passing string) error {
 	if _, err := q.q.ExecContext(ctx, sqlUpsertPassing, channel, passing); err != nil {
 		return fmt.Errorf("set passing mentions of %s: %w", channel, err)
 	}
 	return nil
 }
 
-// SetSLA sets a channel's own triage SLA as written ("2 business days", "4h", "off"); ""
+// setSLA sets a channel's own triage SLA as written ("2 business days", "4h", "off"); ""
 // removes it, so that the configured SLA applies. The caller validates it. Its digest is
 // left alone.
-func (q queries) SetSLA(ctx context.Context, channel, sla string) error {
+func (q queries) setSLA(ctx context.Context, channel, sla string) error {
 	if _, err := q.q.ExecContext(ctx, sqlUpsertSLA, channel, sla); err != nil {
 		return fmt.Errorf("set SLA of %s: %w", channel, err)
 	}

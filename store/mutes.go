@@ -19,17 +19,17 @@ created_by = excluded.created_by, created_at = excluded.created_at`
 // AllEntities is the name under which a mute silences a whole channel.
 const AllEntities = watchers.AllEntities
 
-// Mute silences an entity (by display name, case-insensitive; AllEntities for all) in a
+// mute silences an entity (by display name, case-insensitive; AllEntities for all) in a
 // channel until the given time, replacing any earlier mute of it.
-func (q queries) Mute(ctx context.Context, channel, name string, until time.Time, by string) error {
+func (q queries) mute(ctx context.Context, channel, name string, until time.Time, by string) error {
 	if _, err := q.q.ExecContext(ctx, sqlUpsertMute, channel, nameKey(name), name, ms(until), by, ms(q.now())); err != nil {
 		return fmt.Errorf("mute %q in %s: %w", name, channel, err)
 	}
 	return nil
 }
 
-// Unmute ends a mute that is still active; it returns ErrNotFound when there is none.
-func (q queries) Unmute(ctx context.Context, channel, name string) error {
+// unmute ends a mute that is still active; it returns ErrNotFound when there is none.
+func (q queries) unmute(ctx context.Context, channel, name string) error {
 	res, err := q.q.ExecContext(ctx, sqlDeleteMute, channel, nameKey(name), ms(q.now()))
 	if err != nil {
 		return fmt.Errorf("unmute %q in %s: %w", name, channel, err)

@@ -100,7 +100,7 @@ func TestPassingSetting(t *testing.T) {
 	if d, err := s.Digest(ctx, "c"); err != nil || d.Passing != watchers.PassingAlert {
 		t.Fatalf("default: got %+v, %v", d, err)
 	}
-	if err := s.SetPassing(ctx, "c", watchers.PassingDigest); err != nil {
+	if err := s.SetPassing(ctx, "c", watchers.PassingDigest, "test"); err != nil {
 		t.Fatal(err)
 	}
 	d, err := s.Digest(ctx, "c")
@@ -118,7 +118,7 @@ func TestPassingSetting(t *testing.T) {
 		t.Errorf("DueDigests before the time: got %+v", due)
 	}
 	// Setting the digest keeps the passing setting.
-	if err := s.SetDigest(ctx, "c", watchers.DigestHourly, "", "UTC"); err != nil {
+	if err := s.SetDigest(ctx, "c", watchers.DigestHourly, "", "UTC", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := s.Digest(ctx, "c"); d.Passing != watchers.PassingDigest || d.Mode != watchers.DigestHourly {
@@ -134,24 +134,24 @@ func TestChannelSLA(t *testing.T) {
 	if got, err := s.SLA(ctx, "c"); err != nil || got != "" {
 		t.Fatalf("SLA of a channel without settings: got %q, %v; want none", got, err)
 	}
-	if err := s.SetSLA(ctx, "c", "4h"); err != nil {
+	if err := s.SetSLA(ctx, "c", "4h", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if due, err := s.DueDigests(ctx, time.Now()); err != nil || len(due) != 0 {
 		t.Errorf("DueDigests after setting only the SLA: got %+v, %v; want none", due, err)
 	}
 	// The digest and passing settings leave the SLA alone, and the SLA them.
-	if err := s.SetDigest(ctx, "c", watchers.DigestDaily, "08:30", "Europe/Berlin"); err != nil {
+	if err := s.SetDigest(ctx, "c", watchers.DigestDaily, "08:30", "Europe/Berlin", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetPassing(ctx, "c", watchers.PassingDigest); err != nil {
+	if err := s.SetPassing(ctx, "c", watchers.PassingDigest, "test"); err != nil {
 		t.Fatal(err)
 	}
 	next := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	if err := s.SetNextDigest(ctx, "c", next); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetSLA(ctx, "c", "2 business days"); err != nil {
+	if err := s.SetSLA(ctx, "c", "2 business days", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.SLA(ctx, "c"); got != "2 business days" {
@@ -161,10 +161,10 @@ func TestChannelSLA(t *testing.T) {
 	if err != nil || d.Mode != watchers.DigestDaily || d.At != "08:30" || d.TZ != "Europe/Berlin" || d.Passing != watchers.PassingDigest || !d.Next.Equal(next) {
 		t.Errorf("digest after SetSLA: got %+v, %v; want daily 08:30 Europe/Berlin, passing digest, next %v", d, err, next)
 	}
-	if err := s.SetSLA(ctx, "d", "off"); err != nil {
+	if err := s.SetSLA(ctx, "d", "off", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetSLA(ctx, "e", ""); err != nil {
+	if err := s.SetSLA(ctx, "e", "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	own, err := s.OwnSLAs(ctx)
@@ -185,7 +185,7 @@ func TestChannelSLA(t *testing.T) {
 	if got, _ := s.SLA(ctx, "c2"); got != "2 business days" {
 		t.Errorf("SLA after a move onto a channel with settings: got %q, want its own kept", got)
 	}
-	if err := s.SetSLA(ctx, "c2", ""); err != nil {
+	if err := s.SetSLA(ctx, "c2", "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.SLA(ctx, "c2"); got != "" {

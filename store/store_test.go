@@ -293,13 +293,13 @@ func TestMutes(t *testing.T) {
 	if other, _ := s.Mutes(ctx, "d"); len(other) != 0 {
 		t.Errorf("Mutes of another channel: got %+v", other)
 	}
-	if err := s.Unmute(ctx, "c", "hikvision"); err != nil {
+	if err := s.Unmute(ctx, "c", "hikvision", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Unmute(ctx, "c", "hikvision"); !errors.Is(err, ErrNotFound) {
+	if err := s.Unmute(ctx, "c", "hikvision", "test"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Unmute again: got %v, want ErrNotFound", err)
 	}
-	if err := s.Unmute(ctx, "c", AllEntities); !errors.Is(err, ErrNotFound) {
+	if err := s.Unmute(ctx, "c", AllEntities, "test"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Unmute of an expired mute: got %v, want ErrNotFound", err)
 	}
 }
@@ -519,7 +519,7 @@ func TestMoveChannel(t *testing.T) {
 	if err := s.Mute(ctx, "matrix:!old:x", "Dahua", time.Now().Add(time.Hour), "u"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetDigest(ctx, "matrix:!old:x", watchers.DigestHourly, "", "UTC"); err != nil {
+	if err := s.SetDigest(ctx, "matrix:!old:x", watchers.DigestHourly, "", "UTC", "test"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
