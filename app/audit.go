@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,16 @@ type AuditOptions struct {
 	Output  string    // "jsonl" (default) or "csv"
 }
 
-// auditRecord is one line of the audit export; compliance reviews and scripts read it.
+// What a line of the audit export records (its kind).
+const (
+	recordAlert   = "alert"          // a candidate alert
+	recordSetting = "setting_change" // a change of a channel's setting or mute
+)
+
+// auditRecord is one line of the audit export about an alert; compliance reviews and
+// scripts read it.
 type auditRecord struct {
+	Kind        string            `json:"kind"` // recordAlert
 	AlertID     int64             `json:"alert_id"`
 	Channel     string            `json:"channel"`
 	EventKey    string            `json:"event_key"`
@@ -48,6 +57,19 @@ type auditRecord struct {
 	Facts       map[string]string `json:"facts,omitempty"`
 }
 
+// settingRecord is one line of the audit export about a change of a channel's setting:
+// digest, passing, sla, or a mute ("mute:NAME").
+type settingRecord struct {
+	Kind    string `json:"kind"` // recordSetting
+	Channel string `json:"channel"`
+	Setting string `json:"setting"`
+	Action  string `json:"action"` // set, mute, unmute
+	By      string `json:"by"`     // the chat user, or "config": the configuration file at start
+	Old     string `json:"old"`
+	New     string `json:"new"`
+	At      string `json:"at"`
+}
+
 type decisionRecord struct {
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
@@ -65,7 +87,8 @@ type messageRecord struct {
 }
 
 // AuditExport prints every candidate alert — alerted or suppressed — with what matched
-// where, the matcher that decided, the decision chain and the delivery references.
+// where, the matcher that decided, the decision chain and the delivery references, and
+// every change of a channel's settings and mutes with who made it, oldest first.
 func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 	opts.defaults()
 	if ao.Output == "" {
@@ -83,25 +106,55 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	records := make([]auditRecord, 0, len(alerts))
-	for _, a := range alerts {
-		records = append(records, toAuditRecord(a))
+	changes, err := st.SettingChanges(ctx, ao.Channel, ao.Since)
+	if err != nil {
+		return err
+	}
+	// One trail, oldest first: alerts by their creation, setting changes by their time.
+	var lines []any
+	for len(alerts) > 0 || len(changes) > 0 {
+		if len(changes) == 0 || len(alerts) > 0 && !changes[0].At.Before(alerts[0].CreatedAt) {
+			lines = append(lines, toAuditRecord(alerts[0]))
+			alerts = alerts[1:]
+			continue
+		}
+		c := changes[0]
+		changes = changes[1:]
+		lines = append(lines, settingRecord{Kind: recordSetting, Channel: c.Channel, Setting: c.Setting, Action: c.Action,
+			By: c.By, Old: c.Old, New: c.New, At: rfc3339(c.At)})
 	}
 	switch ao.Output {
 	case "jsonl":
 		enc := json.NewEncoder(opts.Stdout)
 		enc.SetEscapeHTML(false)
-		for _, r := range records {
+		for _, r := range lines {
 			if err := enc.Encode(r); err != nil {
 				return err
 			}
 		}
 		return nil
 	case "csv":
-		w := csv.NewWriter(opts.Stdout)
-		_ = w.Write([]string{"alert_id", "channel", "event_key", "created", "alerted", "state", "assignee", "entities", "source", "item_id",
-			"title", "url", "content_hash", "matcher", "matched", "decisions", "delivery_refs", "mention"})
-		for _, r := range records {
+		return writeAuditCSV(opts.Stdout, lines)
+	}
+	return fmt.Errorf("audit export: unknown output %q: want jsonl or csv", ao.Output)
+}
+
+// writeAuditCSV writes the export as CSV: the alert columns, then the columns of a setting
+// change (kind, setting, action, by, old, new). A setting change fills channel, created
+// (when it was made) and its own columns; an alert leaves those but kind empty.
+func writeAuditCSV(out io.Writer, lines []any) error {
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"alert_id", "channel", "event_key", "created", "alerted", "state", "assignee", "entities", "source", "item_id",
+		"title", "url", "content_hash", "matcher", "matched", "decisions", "delivery_refs", "mention",
+		"kind", "setting", "action", "by", "old", "new"})
+	for _, line := range lines {
+		switch r := line.(type) {
+		case settingRecord:
+			row := make([]string, 24)
+			row[1], row[3] = r.Channel, r.At
+			copy(row[18:], []string{r.Kind, r.Setting, r.Action, r.By, r.Old, r.New})
+			_ = w.Write(row)
+		case auditRecord:
 			var matched, decisions, refs []string
 			for _, m := range r.Matched {
 				where := m.Where
@@ -120,17 +173,17 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 			}
 			_ = w.Write([]string{strconv.FormatInt(r.AlertID, 10), r.Channel, r.EventKey, r.Created, strconv.FormatBool(r.Alerted), r.State,
 				r.Assignee, strings.Join(r.Entities, "; "), r.Source, r.ItemID, r.Title, r.URL, r.ContentHash, r.Matcher,
-				strings.Join(matched, "; "), strings.Join(decisions, " | "), strings.Join(refs, "; "), r.Mention})
+				strings.Join(matched, "; "), strings.Join(decisions, " | "), strings.Join(refs, "; "), r.Mention,
+				r.Kind, "", "", "", "", ""})
 		}
-		w.Flush()
-		return w.Error()
 	}
-	return fmt.Errorf("audit export: unknown output %q: want jsonl or csv", ao.Output)
+	w.Flush()
+	return w.Error()
 }
 
 func toAuditRecord(a store.AuditAlert) auditRecord {
 	r := auditRecord{
-		AlertID: a.ID, Channel: a.Channel, EventKey: a.EventKey, Created: rfc3339(a.CreatedAt), Alerted: a.Posted,
+		Kind: recordAlert, AlertID: a.ID, Channel: a.Channel, EventKey: a.EventKey, Created: rfc3339(a.CreatedAt), Alerted: a.Posted,
 		State: string(a.State), Assignee: a.Assignee, Entities: a.Entities, Source: a.Item.Source, ItemID: a.Item.ID,
 		Step: string(a.Item.Step), Title: a.Item.Title, URL: a.Item.URL, ContentHash: contentHash(a.Item),
 		Matcher: match.Version, Aliases: a.Aliases, Matched: []matchedRecord{}, Decisions: []decisionRecord{}, Messages: []messageRecord{},

@@ -139,7 +139,6 @@ const (
 // at start: a seeded watch, a channel's sla or passing written again.
 const configActor = "config"
 
-
 // seed upserts the configured sources (removing configured sources no longer in the file),
 // the configured channels' watches (never removing any) and their sla and passing settings.
 func (e *engine) seed(ctx context.Context) error {
