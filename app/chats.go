@@ -16,6 +16,7 @@ import (
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/bot/matrixbot"
 	"github.com/vigilbot/vigil/bot/slackbot"
+	"github.com/vigilbot/vigil/config"
 	"github.com/vigilbot/vigil/store"
 )
 
@@ -127,17 +128,68 @@ func (e *engine) openMatrix(ctx context.Context, svc *bot.Service) (*matrixRunne
 				e.log.Warn("matrix: cannot resolve a room alias; its watches stay under the alias", "channel", "#"+alias, "err", err)
 				continue
 			}
-			if err := e.store.MoveChannel(ctx, ch.ID, id); err != nil {
-				return nil, err
-			}
-			// The move keeps what the room already had: the file's settings apply again.
-			if err := e.seedSettings(ctx, id, ch); err != nil {
+			if err := e.adoptRoom(ctx, ch, id); err != nil {
 				return nil, err
 			}
 		}
 	}
 	e.setChat("matrix", b)
 	return &matrixRunner{b: b}, nil
+}
+
+// adoptRoom gives the room id that a channel configured by its Matrix alias resolved to
+// what the alias had (watches, mutes, settings), records which configured channel the room
+// is, so that every replica applies the file's settings of the alias to it, and writes the
+// file's settings to it.
+func (e *engine) adoptRoom(ctx context.Context, ch config.Channel, id string) error {
+	if err := e.store.MoveChannel(ctx, ch.ID, id); err != nil {
+		return err
+	}
+	if err := e.store.SetChatState(ctx, aliasKey(ch.ID), id); err != nil {
+		return err
+	}
+	// The move keeps what the room already had: the file's settings apply again.
+	return e.seedSettings(ctx, id, ch)
+}
+
+// aliasKey is the chat state that holds the room a configured Matrix alias resolved to.
+func aliasKey(configured string) string { return "channel_alias:" + configured }
+
+// configuredAs returns the id under which the configuration names a channel: the channel
+// itself, or the Matrix alias that was last resolved to it (a room id). The alias is
+// read from the database, so that a replica that never resolved it knows it too.
+func (e *engine) configuredAs(ctx context.Context, channel string) (string, error) {
+	aliases, err := e.resolvedAliases(ctx, e.store)
+	if err != nil {
+		return "", err
+	}
+	if id, ok := aliases[channel]; ok {
+		return id, nil
+	}
+	return channel, nil
+}
+
+// resolvedAliases maps each room id that a configured Matrix alias resolved to, to that
+// alias as configured ("matrix:!room:server" → "matrix:#alias:server").
+func (e *engine) resolvedAliases(ctx context.Context, q interface {
+	ChatState(ctx context.Context, key string) (string, error)
+},
+) (map[string]string, error) {
+	out := map[string]string{}
+	for _, ch := range e.cfg.Channels {
+		if !strings.HasPrefix(ch.ID, "matrix:#") {
+			continue
+		}
+		room, err := q.ChatState(ctx, aliasKey(ch.ID))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[room] = ch.ID
+	}
+	return out, nil
 }
 
 // runMatrixWithLease, on PostgreSQL, waits for the Matrix lease (exactly one replica runs

@@ -48,18 +48,25 @@ func weekend(t time.Time) bool {
 type channelSLAs struct {
 	own  map[string]config.SLA
 	base *config.Config
+	// aliases maps the room id of a Matrix room configured by its alias to that alias.
+	aliases map[string]string
 }
 
 // loadSLAs reads every channel's own SLA. A stored value that no longer parses (written
 // by a later version, or by hand) is logged and ignored: the configured SLA applies.
 func (e *engine) loadSLAs(ctx context.Context, q interface {
 	OwnSLAs(ctx context.Context) (map[string]string, error)
+	ChatState(ctx context.Context, key string) (string, error)
 }) (channelSLAs, error) {
 	stored, err := q.OwnSLAs(ctx)
 	if err != nil {
 		return channelSLAs{}, err
 	}
-	out := channelSLAs{own: map[string]config.SLA{}, base: e.cfg}
+	aliases, err := e.resolvedAliases(ctx, q)
+	if err != nil {
+		return channelSLAs{}, err
+	}
+	out := channelSLAs{own: map[string]config.SLA{}, base: e.cfg, aliases: aliases}
 	for ch, spec := range stored {
 		sla, err := config.ParseSLA(spec)
 		if err != nil {
@@ -72,10 +79,14 @@ func (e *engine) loadSLAs(ctx context.Context, q interface {
 }
 
 // of returns the SLA of a channel: its own if it has one, else the configuration's (the
-// channel's sla in the file, else triage.sla).
+// channel's sla in the file — its alias's, for a room configured by alias — else
+// triage.sla).
 func (c channelSLAs) of(channel string) config.SLA {
 	if s, ok := c.own[channel]; ok {
 		return s
+	}
+	if alias, ok := c.aliases[channel]; ok {
+		return c.base.ChannelSLA(alias)
 	}
 	return c.base.ChannelSLA(channel)
 }
@@ -208,7 +219,11 @@ func (e *engine) ChannelSLA(ctx context.Context, channel string) (bot.SLAInfo, e
 	if err != nil {
 		return bot.SLAInfo{}, err
 	}
-	file := e.fileSLA(channel)
+	configured, err := e.configuredAs(ctx, channel)
+	if err != nil {
+		return bot.SLAInfo{}, err
+	}
+	file := e.fileSLA(configured)
 	info := bot.SLAInfo{File: file}
 	switch sla, err := config.ParseSLA(own); {
 	case own != "" && err == nil && sla.String() != file:
@@ -243,8 +258,8 @@ func (e *engine) SetSLA(ctx context.Context, channel, value, by string) (bot.SLA
 	return e.ChannelSLA(ctx, channel)
 }
 
-// fileSLA is the channel's sla in the configuration file, as ParseSLA writes it back; ""
-// when the file sets none.
+// fileSLA is the channel's sla in the configuration file (channel as the file names it),
+// as ParseSLA writes it back; "" when the file sets none.
 func (e *engine) fileSLA(channel string) string {
 	for _, ch := range e.cfg.Channels {
 		if ch.ID == channel && ch.SLA != "" {

@@ -389,3 +389,73 @@ triage: {sla: "off"}
 		return len(got) == 1 && strings.Contains(got[0].msg.Text(), "after its SLA of 1h")
 	})
 }
+
+// TestAliasRoomSLA runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
+func TestAliasRoomSLA(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testAliasRoomSLA(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testAliasRoomSLA(t, pgtest.Fresh(t))
+	})
+}
+
+// A Matrix room configured by its alias takes the file's sla once the alias resolves to
+// it: list says it comes from the file, sla default falls back to it (not triage.sla),
+// and the reminders use it — on the replica that resolved the alias and on another.
+func testAliasRoomSLA(t *testing.T, dbURL string) {
+	ctx := context.Background()
+	const room = "matrix:!abc:example.org"
+	cfg := testConfig(t, fmt.Sprintf(`
+database:
+  url: %s
+matrix:
+  homeserver: http://127.0.0.1:1
+  user_id: '@vigil:example.org'
+  access_token: t
+  pickle_key: k
+triage:
+  sla: 2 business days
+channels:
+  - id: matrix:#ops:example.org
+    watches: [{name: Hikvision}]
+    sla: 4h
+`, dbURL))
+	opts := Options{Config: cfg, Logger: testLogger(t)}
+	opts.defaults()
+	e, err := open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	if err := e.adoptRoom(ctx, cfg.Channels[0], room); err != nil {
+		t.Fatal(err)
+	}
+	want := bot.SLAInfo{SLA: "4h", From: bot.SLAFromFile, File: "4h"}
+	if got, err := e.ChannelSLA(ctx, room); err != nil || got != want {
+		t.Errorf("after the alias resolved: got %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := e.SetSLA(ctx, room, "1h", "alice"); err != nil || got != (bot.SLAInfo{SLA: "1h", From: bot.SLAFromChat, File: "4h"}) {
+		t.Errorf("sla 1h: got %+v, %v; want 1h by chat, the file's 4h", got, err)
+	}
+	if got, err := e.SetSLA(ctx, room, "", "alice"); err != nil || got != want {
+		t.Errorf("sla default: got %+v, %v; want %+v", got, err, want)
+	}
+
+	// Another replica, which never resolved the alias, reads the same.
+	other, err := open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	if got, err := other.ChannelSLA(ctx, room); err != nil || got != want {
+		t.Errorf("on another replica: got %+v, %v; want %+v", got, err, want)
+	}
+	slas, err := other.loadSLAs(ctx, other.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slas.of(room); got.String() != "4h" {
+		t.Errorf("the reminders' SLA of the room: got %s, want the file's 4h", got)
+	}
+}
