@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -381,16 +382,32 @@ func TestAuditExportAndReplay(t *testing.T) {
 				t.Fatalf("bad line %q: %v", line, err)
 			}
 			// What differs between two runs by nature: ids, times, platform references.
-			for _, k := range []string{"alert_id", "created", "messages", "decisions"} {
+			for _, k := range []string{"alert_id", "created", "messages", "decisions", "at"} {
 				delete(r, k)
 			}
 			recs = append(recs, r)
 		}
 		return recs
 	}
-	first := export(writeConfig(t, srv.URL+"/rss"))
+	all := export(writeConfig(t, srv.URL+"/rss"))
+	var first []map[string]any
+	var watchChanges []string
+	for _, r := range all {
+		switch r["kind"] {
+		case "alert":
+			first = append(first, r)
+		case "watch_change":
+			watchChanges = append(watchChanges, fmt.Sprintf("%v %v %v by %v", r["channel"], r["action"], r["setting"], r["by"]))
+		default:
+			t.Errorf("export line of kind %v: %v", r["kind"], r)
+		}
+	}
 	if len(first) != 2 {
 		t.Fatalf("export: got %d candidates, want 2", len(first))
+	}
+	// The configuration's watches, added when the database was first opened.
+	if want := []string{"console:main add watch:Carles Puigdemont by config", "console:main add watch:Larry Nassar by config"}; !slices.Equal(watchChanges, want) {
+		t.Errorf("watch changes in the export: %q, want %q", watchChanges, want)
 	}
 	r := first[0]
 	if r["alerted"] != true || r["state"] != "open" || r["matcher"] == "" || !strings.HasPrefix(r["content_hash"].(string), "sha256:") ||
@@ -408,6 +425,7 @@ func TestAuditExportAndReplay(t *testing.T) {
 		}
 	}
 	second := export(writeConfig(t, srv.URL+"/rss"))
+	first = all
 	a, _ := json.Marshal(first)
 	b, _ := json.Marshal(second)
 	if string(a) != string(b) {
@@ -419,7 +437,7 @@ func TestAuditExportAndReplay(t *testing.T) {
 	}
 	code, out, _ := vigil(t, "audit", "export", "--output", "csv", "--channel", "console:main", "--config", cfg)
 	if code != 0 || !strings.HasPrefix(out, "alert_id,channel,event_key") || !strings.Contains(strings.SplitN(out, "\n", 2)[0], ",mention") ||
-		strings.Count(out, "\n") != 3 {
+		strings.Count(out, "\n") != 5 || strings.Count(out, ",watch_change,watch:") != 2 {
 		t.Errorf("csv export: exit %d\n%s", code, out)
 	}
 	if code, _, errOut := vigil(t, "audit", "export", "--since", "yesterday"); code != 2 || !strings.Contains(errOut, "not a date") {

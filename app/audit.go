@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,7 @@ type AuditOptions struct {
 const (
 	recordAlert   = "alert"          // a candidate alert
 	recordSetting = "setting_change" // a change of a channel's setting or mute
+	recordWatch   = "watch_change"   // a watch added, updated, removed or moved
 )
 
 // auditRecord is one line of the audit export about an alert; compliance reviews and
@@ -57,10 +60,11 @@ type auditRecord struct {
 	Facts       map[string]string `json:"facts,omitempty"`
 }
 
-// settingRecord is one line of the audit export about a change of a channel's setting:
-// digest, passing, sla, or a mute ("mute:NAME").
+// settingRecord is one line of the audit export about a change of a channel's setting
+// (digest, passing, sla, or a mute: "mute:NAME") or of a watch ("watch:NAME"; new holds
+// its aliases and exclusions, or where it moved).
 type settingRecord struct {
-	Kind    string `json:"kind"` // recordSetting
+	Kind    string `json:"kind"` // recordSetting or recordWatch
 	Channel string `json:"channel"`
 	Setting string `json:"setting"`
 	Action  string `json:"action"` // set, mute, unmute
@@ -88,7 +92,7 @@ type messageRecord struct {
 
 // AuditExport prints every candidate alert — alerted or suppressed — with what matched
 // where, the matcher that decided, the decision chain and the delivery references, and
-// every change of a channel's settings and mutes with who made it, oldest first.
+// every change of a channel's watches, settings and mutes with who made it, oldest first.
 func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 	opts.defaults()
 	if ao.Output == "" {
@@ -106,10 +110,26 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	changes, err := st.SettingChanges(ctx, ao.Channel, ao.Since)
+	settings, err := st.SettingChanges(ctx, ao.Channel, ao.Since)
 	if err != nil {
 		return err
 	}
+	watches, err := st.WatchChanges(ctx, ao.Channel, ao.Since)
+	if err != nil {
+		return err
+	}
+	kinds := map[int64]string{}
+	for _, c := range settings {
+		kinds[c.ID] = recordSetting
+	}
+	for _, c := range watches {
+		kinds[c.ID] = recordWatch
+	}
+	// Both come from one log: its ids order changes made at the same millisecond.
+	changes := append(settings, watches...)
+	slices.SortFunc(changes, func(a, b store.SettingChange) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
+	})
 	// One trail, oldest first: alerts by their creation, setting changes by their time.
 	var lines []any
 	for len(alerts) > 0 || len(changes) > 0 {
@@ -120,7 +140,7 @@ func AuditExport(ctx context.Context, opts Options, ao AuditOptions) error {
 		}
 		c := changes[0]
 		changes = changes[1:]
-		lines = append(lines, settingRecord{Kind: recordSetting, Channel: c.Channel, Setting: c.Setting, Action: c.Action,
+		lines = append(lines, settingRecord{Kind: kinds[c.ID], Channel: c.Channel, Setting: c.Setting, Action: c.Action,
 			By: c.By, Old: c.Old, New: c.New, At: rfc3339(c.At)})
 	}
 	switch ao.Output {

@@ -14,6 +14,8 @@ const (
 VALUES (?, ?, ?, ?, '', ?, 'setting', ?, ?)`
 	sqlSettingChanges = `SELECT id, channel, name, action, actor, at, old_value, new_value FROM watch_audit
 WHERE kind = 'setting' AND (? = '' OR channel = ?) AND at >= ? ORDER BY at, id`
+	sqlWatchChanges = `SELECT id, channel, 'watch:' || name, action, actor, at, '', detail FROM watch_audit
+WHERE kind = 'watch' AND (? = '' OR channel = ?) AND at >= ? ORDER BY at, id`
 	sqlLockSettings = `SELECT pg_advisory_xact_lock(?)`
 )
 
@@ -155,7 +157,19 @@ func (s *Store) changeSetting(ctx context.Context, channel, setting, action, by 
 // SettingChanges returns the recorded setting changes at or after since (of one channel,
 // or all when channel is ""), oldest first.
 func (q queries) SettingChanges(ctx context.Context, channel string, since time.Time) ([]SettingChange, error) {
-	rows, err := q.q.QueryContext(ctx, sqlSettingChanges, channel, channel, ms(since))
+	return q.changes(ctx, sqlSettingChanges, channel, since)
+}
+
+// WatchChanges lists the changes of a channel's watches (every channel's for "") made at
+// or after since, oldest first, in SettingChange's shape: Setting is "watch:NAME", Action
+// add, update, remove or move, New what the change set (aliases, exclusions, or where
+// the watches moved).
+func (q queries) WatchChanges(ctx context.Context, channel string, since time.Time) ([]SettingChange, error) {
+	return q.changes(ctx, sqlWatchChanges, channel, since)
+}
+
+func (q queries) changes(ctx context.Context, query, channel string, since time.Time) ([]SettingChange, error) {
+	rows, err := q.q.QueryContext(ctx, query, channel, channel, ms(since))
 	if err != nil {
 		return nil, fmt.Errorf("setting changes: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +74,38 @@ func TestSettingChangesAudited(t *testing.T) {
 	// Setting changes are not watch changes: the matchers have nothing to reload.
 	if v, err := s.WatchVersion(ctx); err != nil || v != v0 {
 		t.Errorf("watch version: got %d, %v; want %d, as before", v, err, v0)
+	}
+}
+
+// WatchChanges lists a channel's watch changes, and only those, in SettingChange's shape.
+func TestWatchChanges(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	now := t0
+	s := openTest(t, WithClock(func() time.Time { return now }))
+	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "c", Name: "Dahua", Aliases: []string{"Zhejiang Dahua"}, CreatedBy: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := s.SetSLA(ctx, "c", "4h", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := s.RemoveWatch(ctx, "c", "dahua", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddWatch(ctx, watchers.Watch{Channel: "other", Name: "ZTE", CreatedBy: "dave"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.WatchChanges(ctx, "c", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Setting != "watch:Dahua" || got[0].Action != "add" || got[0].By != "alice" || !got[0].At.Equal(t0) ||
+		!strings.Contains(got[0].New, "Zhejiang Dahua") || got[1].Action != "remove" || got[1].By != "carol" {
+		t.Fatalf("WatchChanges(c) = %+v", got)
+	}
+	if all, err := s.WatchChanges(ctx, "", t0.Add(time.Minute)); err != nil || len(all) != 2 {
+		t.Fatalf("WatchChanges(all, since) = %+v, %v; want the remove and ZTE's add", all, err)
 	}
 }
