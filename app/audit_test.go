@@ -74,11 +74,15 @@ channels:
 		"console:a sla set config 4h → 2h 2026-03-02T08:04:00Z",
 		"console:a passing set config digest → alert 2026-03-02T08:04:00Z",
 	}
-	var got []string
+	var got, watches []string
 	for _, line := range strings.Split(strings.TrimSpace(export("jsonl", "")), "\n") {
 		var r settingRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("bad line %q: %v", line, err)
+		}
+		if r.Kind == recordWatch {
+			watches = append(watches, fmt.Sprintf("%s %s %s %s", r.Channel, r.Setting, r.Action, r.By))
+			continue
 		}
 		if r.Kind != recordSetting {
 			t.Errorf("line %q: kind %q, want %q", line, r.Kind, recordSetting)
@@ -89,9 +93,20 @@ channels:
 		t.Errorf("jsonl setting changes:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
-	rows, err := csv.NewReader(strings.NewReader(export("csv", "console:a"))).ReadAll()
+	// The configuration's watches, added at the first start, are in the trail too.
+	if want := "console:a watch:Hikvision add config\nconsole:b watch:Dahua add config"; strings.Join(watches, "\n") != want {
+		t.Errorf("jsonl watch changes:\ngot\n%s\nwant\n%s", strings.Join(watches, "\n"), want)
+	}
+
+	all, err := csv.NewReader(strings.NewReader(export("csv", "console:a"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
+	}
+	rows := all[:1]
+	for _, row := range all[1:] {
+		if row[len(row)-6] != recordWatch {
+			rows = append(rows, row)
+		}
 	}
 	if len(rows) != len(want)+1 {
 		t.Fatalf("csv: got %d rows, want a header and %d:\n%v", len(rows), len(want), rows)
@@ -107,7 +122,7 @@ channels:
 			t.Errorf("csv row %d: got kind %q, %q; want %q, %q", i, row[col["kind"]], line, recordSetting, want[i])
 		}
 	}
-	if out := export("jsonl", "console:b"); out != "" {
-		t.Errorf("console:b changed nothing; its export:\n%s", out)
+	if out := export("jsonl", "console:b"); strings.Contains(out, recordSetting) || strings.Count(out, "\n") != 1 {
+		t.Errorf("console:b changed no setting; its export (its watch only):\n%s", out)
 	}
 }
