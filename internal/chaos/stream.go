@@ -166,10 +166,10 @@ func (s *Stream) RequestsSince(t time.Time) []time.Time {
 	return out
 }
 
-// ShortLeads gives each item a two-word description. Vigil joins a story from another
-// outlet to an earlier near-duplicate, judged on the title and first sentence when they
-// hold 15 words or more; the stream's items differ only in their ids, so streams polled
-// as separate sources must stay under that, or their items join each other's alerts.
+// ShortLeads gives each item a two-word description. Vigil joins a story to an earlier
+// near-duplicate (from any outlet, its own included), judged on the title and first
+// sentence when they hold 15 words or more; the stream's items differ only in their ids,
+// so a test that follows each item to its own alert must stay under that.
 func (s *Stream) ShortLeads() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
