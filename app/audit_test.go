@@ -6,23 +6,16 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigilbot/vigil/bot"
-	"github.com/vigilbot/vigil/internal/pgtest"
 )
 
 // TestAuditExportSettings runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
 func TestAuditExportSettings(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		testAuditExportSettings(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testAuditExportSettings(t, pgtest.Fresh(t))
-	})
+	onEachDialect(t, testAuditExportSettings)
 }
 
 // Changes of a channel's settings by chat command, and the file's when a start writes it

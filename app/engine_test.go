@@ -5,12 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/riverqueue/river"
 
 	"github.com/vigilbot/vigil/config"
+	"github.com/vigilbot/vigil/internal/pgtest"
 )
 
 // startEngine opens an engine as one-shot commands do, with chat as its terminal chat,
@@ -41,6 +43,17 @@ func startEngine(t *testing.T, opts Options, chat sender) (*engine, *river.Clien
 		e.close()
 	})
 	return e, client
+}
+
+// onEachDialect runs test on a fresh SQLite file, and on a fresh PostgreSQL database when
+// VIGIL_TEST_POSTGRES is set (required under VIGIL_E2E=1).
+func onEachDialect(t *testing.T, test func(t *testing.T, dbURL string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		test(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		test(t, pgtest.Fresh(t))
+	})
 }
 
 // scanRecords runs a scan with the configuration and returns the alert lines it printed.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigilbot/vigil/bot"
 	"github.com/vigilbot/vigil/config"
-	"github.com/vigilbot/vigil/internal/pgtest"
 	"github.com/vigilbot/vigil/watchers"
 )
 
@@ -50,12 +49,7 @@ func TestSLADue(t *testing.T) {
 
 // TestSLAReminder runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
 func TestSLAReminder(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		testSLAReminder(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testSLAReminder(t, pgtest.Fresh(t))
-	})
+	onEachDialect(t, testSLAReminder)
 }
 
 // An alert still undecided one business day after it was posted gets one reminder in its
@@ -180,8 +174,10 @@ channels:
 	}
 }
 
-// With triage.sla off, nothing is reminded.
-func TestSLAOff(t *testing.T) {
+// alertedWithSLAOff starts an engine with triage.sla off and one alert delivered in
+// console:a on Friday 15:00, for the tests of a channel without reminders.
+func alertedWithSLAOff(t *testing.T) (*engine, *fakeClock, *recordingChat, time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: friday}
@@ -211,6 +207,13 @@ triage: {sla: "off"}
 	if got := chat.take(); len(got) != 1 {
 		t.Fatalf("alert: got %v", describe(got))
 	}
+	return e, clock, chat, friday
+}
+
+// With triage.sla off, nothing is reminded.
+func TestSLAOff(t *testing.T) {
+	ctx := context.Background()
+	e, clock, chat, friday := alertedWithSLAOff(t)
 	clock.Set(friday.Add(30 * 24 * time.Hour))
 	if err := e.schedule(ctx); err != nil {
 		t.Fatal(err)
@@ -223,12 +226,7 @@ triage: {sla: "off"}
 
 // TestChannelSLAByChat runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
 func TestChannelSLAByChat(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		testChannelSLAByChat(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testChannelSLAByChat(t, pgtest.Fresh(t))
-	})
+	onEachDialect(t, testChannelSLAByChat)
 }
 
 // A channel's SLA set by chat command decides when its reminder fires, for alerts already
@@ -349,34 +347,7 @@ channels:
 // With triage.sla off, a channel that sets its own SLA by chat gets its reminder.
 func TestChatSLAWithTriageOff(t *testing.T) {
 	ctx := context.Background()
-	friday := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: friday}
-	news := &fixedSource{}
-	cfg := testConfig(t, fmt.Sprintf(`
-database:
-  url: sqlite:%s
-sources:
-  - {name: news, type: feed, url: "http://127.0.0.1:1/n", schedule: "@every 1h"}
-channels:
-  - id: console:a
-    watches: [{name: Hikvision}]
-triage: {sla: "off"}
-`, filepath.Join(t.TempDir(), "vigil.db")))
-	chat := &recordingChat{}
-	e, client := startEngine(t, Options{Config: cfg, Logger: testLogger(t), Now: clock.Now, pollers: map[string]poller{"news": news}}, chat)
-	for _, items := range [][]watchers.Item{nil, {{Source: "news", ID: "guid:1", Title: "Hikvision wins", URL: "https://n.example/1"}}} {
-		news.set(items...)
-		res, err := e.poll(ctx, "news", false, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.waitJobs(ctx, client, res.JobIDs, 20*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := chat.take(); len(got) != 1 {
-		t.Fatalf("alert: got %v", describe(got))
-	}
+	e, clock, chat, friday := alertedWithSLAOff(t)
 	if r := e.service().Handle(ctx, bot.Request{Channel: "console:a", User: "alice", CanManage: true, Text: "sla 1h"}); r.Failed {
 		t.Fatal(r.Text)
 	}
@@ -392,12 +363,7 @@ triage: {sla: "off"}
 
 // TestAliasRoomSLA runs on SQLite, and on PostgreSQL when VIGIL_TEST_POSTGRES is set.
 func TestAliasRoomSLA(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		testAliasRoomSLA(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testAliasRoomSLA(t, pgtest.Fresh(t))
-	})
+	onEachDialect(t, testAliasRoomSLA)
 }
 
 // A Matrix room configured by its alias takes the file's sla once the alias resolves to
