@@ -109,7 +109,21 @@ func TestFeedFaults(t *testing.T) {
 	skipUnderRace(t)
 	t.Parallel()
 	bin := vigil(t)
-	res, err := Faults(t.Context(), FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Log: logWriter{t}})
+	res := runFaults(t, FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Log: logWriter{t}})
+	// Two 10 MiB bodies in flight at most, on a ~30 MB process.
+	if res.PeakRSS > 200<<20 {
+		t.Errorf("peak RSS %s, want under 200 MB", MB(res.PeakRSS))
+	}
+	if res.ControlN > 0 && res.ControlOK < res.ControlN {
+		t.Errorf("control feed: %d of %d items alerted during the faults", res.ControlOK, res.ControlN)
+	}
+}
+
+// runFaults runs the fault harness, logs its report, and checks what every fault run
+// must show: the daemon stayed up, and each fault is in `vigil sources`.
+func runFaults(t *testing.T, o FaultOptions) *FaultResult {
+	t.Helper()
+	res, err := Faults(t.Context(), o)
 	if res != nil {
 		var b strings.Builder
 		res.Report(&b)
@@ -129,13 +143,7 @@ func TestFeedFaults(t *testing.T) {
 			t.Errorf("fault %s: vigil sources showed kinds %v, want %q", oc.Fault.Name, oc.Kinds, oc.Fault.Want)
 		}
 	}
-	// Two 10 MiB bodies in flight at most, on a ~30 MB process.
-	if res.PeakRSS > 200<<20 {
-		t.Errorf("peak RSS %s, want under 200 MB", MB(res.PeakRSS))
-	}
-	if res.ControlN > 0 && res.ControlOK < res.ControlN {
-		t.Errorf("control feed: %d of %d items alerted during the faults", res.ControlOK, res.ControlN)
-	}
+	return res
 }
 
 // TestFeedBombs runs the daemon against 30 more sources whose bodies reach the 10 MiB cap
@@ -150,26 +158,7 @@ func TestFeedBombs(t *testing.T) {
 	}
 	t.Parallel()
 	bin := vigil(t)
-	res, err := Faults(t.Context(), FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Bombs: 30, Log: logWriter{t}})
-	if res != nil {
-		var b strings.Builder
-		res.Report(&b)
-		t.Log("\n" + b.String())
-	}
-	if err != nil {
-		if res != nil {
-			t.Logf("stderr tail:\n%s", strings.Join(res.StderrTail, "\n"))
-		}
-		t.Fatal(err)
-	}
-	if !res.Alive {
-		t.Errorf("the daemon exited during the faults")
-	}
-	for _, oc := range res.Outcomes {
-		if oc.Shown == 0 {
-			t.Errorf("fault %s: vigil sources showed kinds %v, want %q", oc.Fault.Name, oc.Kinds, oc.Fault.Want)
-		}
-	}
+	res := runFaults(t, FaultOptions{Binary: bin, Dir: t.TempDir(), Short: true, Bombs: 30, Log: logWriter{t}})
 	// 64 MiB of bodies, read into growing buffers, on a ~36 MB process.
 	if res.PeakRSS > 250<<20 {
 		t.Errorf("peak RSS %s, want under 250 MB", MB(res.PeakRSS))
